@@ -1,0 +1,54 @@
+# Lakegate — the two commands of the quick start are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+EXTRAS := dev,azure,spark,oracle,mssql,celery
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST_ARGS ?=
+
+.PHONY: env demo test lint format typecheck unit integration bench clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python -e '.[$(EXTRAS)]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: env
+	$(BIN)/lakegate demo
+
+lint: env
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: env
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+typecheck: env
+	$(BIN)/mypy
+
+test: env node_modules/.installed lint typecheck
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/pytest -n 2 --timeout 600 $(PYTEST_ARGS)
+
+unit: env
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: env node_modules/.installed
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+bench: env
+	$(BIN)/uv pip install --python $(BIN)/python -e '.[$(EXTRAS),bench]'
+	$(BIN)/python bench/ingest_postgres.py
+	$(BIN)/python bench/quality.py
+
+clean:
+	rm -rf $(VENV) node_modules lake metadata lakegate.db .pytest_cache .mypy_cache .ruff_cache

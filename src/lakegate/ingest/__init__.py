@@ -1,0 +1,1 @@
+"""Ingestion: workbook/YAML job config, dlt sources (sql, rest), pipeline to the lake, audit."""

@@ -1,0 +1,1 @@
+"""Structured logs with correlation ids, secret redaction, tracing and metrics."""

@@ -1,0 +1,1 @@
+"""Secrets: providers (env, secrets.toml, Azure Key Vault), naming convention, migration."""

@@ -1,0 +1,108 @@
+"""Settings: one pydantic-settings object, built by :func:`get_settings` and passed down.
+
+Environment variables use the prefix ``LAKEGATE_``; each section reads its own prefix
+(``LAKEGATE_LAKE_URL``, ``LAKEGATE_AZURE_STORAGE_ACCOUNT`` ...). Nothing here is built at
+import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class LakeSettings(BaseSettings):
+    """Where the lake is."""
+
+    model_config = SettingsConfigDict(env_prefix="LAKEGATE_LAKE_", extra="ignore")
+
+    url: str = "./lake"
+    """Local folder or fsspec URL (``file://``, ``az://container``, ``abfss://...``)."""
+    parquet_compression: str = "zstd"
+    """Parquet codec for every file written to the lake."""
+
+
+class AzureSettings(BaseSettings):
+    """Azure storage and Key Vault access. Credentials are tried in the order listed."""
+
+    model_config = SettingsConfigDict(env_prefix="LAKEGATE_AZURE_", extra="ignore")
+
+    storage_account: str | None = None
+    """Storage account name; alone, authentication goes through DefaultAzureCredential."""
+    storage_key: SecretStr | None = None
+    """Account key (``LAKEGATE_AZURE_STORAGE_KEY``)."""
+    sas_token: SecretStr | None = None
+    """SAS token (``LAKEGATE_AZURE_SAS_TOKEN``)."""
+    connection_string: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "LAKEGATE_AZURE_CONNECTION_STRING", "AZURE_STORAGE_CONNECTION_STRING"
+        ),
+    )
+    """Full connection string (Azurite, or an account with key)."""
+    blob_endpoint: str | None = None
+    """Override of the blob endpoint (Azurite, sovereign clouds)."""
+    client_id: str | None = Field(default=None, validation_alias="AZURE_CLIENT_ID")
+    client_secret: SecretStr | None = Field(default=None, validation_alias="AZURE_CLIENT_SECRET")
+    tenant_id: str | None = Field(default=None, validation_alias="AZURE_TENANT_ID")
+    key_vault_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AZURE_KEY_VAULT_URL", "LAKEGATE_AZURE_KEY_VAULT_URL"),
+    )
+    """Key Vault whose secrets resolve source credentials (``postgres-erp-host`` ...)."""
+    blob_index_tags: bool = True
+    """Also write blob index tags (not supported on hierarchical-namespace accounts)."""
+
+
+class Settings(BaseSettings):
+    """Every setting of Lakegate."""
+
+    model_config = SettingsConfigDict(env_prefix="LAKEGATE_", extra="ignore")
+
+    environment: Environment = "development"
+    config: Path | None = None
+    """Ingestion workbook or YAML run by ``python -m lakegate`` (``LAKEGATE_CONFIG``)."""
+    workers: int = Field(default=4, ge=1, le=64)
+    """Jobs run in parallel by ``lakegate ingest``."""
+    metadata_dir: str = "metadata"
+    """Folder of the daily audit CSV files (local path or fsspec URL)."""
+    log_level: str = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    database_url: str = "sqlite:///./lakegate.db"
+    """Catalog database (SQLAlchemy URL)."""
+    admin_token: SecretStr | None = None
+    """Bearer token of the platform administrator."""
+    secret_key: SecretStr | None = None
+    """Fernet key that encrypts connection secrets in the catalog."""
+    redis_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+
+    lake: LakeSettings = Field(default_factory=LakeSettings)
+    azure: AzureSettings = Field(default_factory=AzureSettings)
+
+    @model_validator(mode="after")
+    def _refuse_missing_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("LAKEGATE_ADMIN_TOKEN", self.admin_token),
+                    ("LAKEGATE_SECRET_KEY", self.secret_key),
+                )
+                if value is None or len(value.get_secret_value()) < 16
+            ]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} must be set (16+ characters) in production")
+        return self
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment, with explicit overrides (CLI options)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Fixtures of integration tests (Azurite lives here once the Azure issue lands)."""
