@@ -12,7 +12,7 @@ import traceback
 import typer
 from click.exceptions import Abort, ClickException, Exit
 
-from lakegate.cli import check, ingest, lake, platform, secrets
+from lakegate.cli import check, ingest, lake, platform, rules, secrets
 from lakegate.cli.common import stderr
 from lakegate.errors import ExitCode, LakegateError
 from lakegate.observability.redact import redact
@@ -47,7 +47,7 @@ def _root(
     configure_logging("DEBUG" if verbose else level, fmt)
 
 
-for module in (ingest, check, lake, secrets, platform):
+for module in (ingest, check, rules, lake, secrets, platform):
     module.register(app)
 
 

@@ -1,0 +1,7 @@
+"""/api/v1 routes of runs (placeholder: the platform issue fills it)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["runs"])
