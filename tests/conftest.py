@@ -103,5 +103,7 @@ def _isolated_env(
             monkeypatch.delenv(key, raising=False)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("DLT_DATA_DIR", str(home / "dlt"))
+    monkeypatch.setenv("LAKEGATE_STATE_DIR", str(home / "pipelines"))
     monkeypatch.setenv("LAKEGATE_LAKE_URL", str(home / "lake"))
+    monkeypatch.setenv("LAKEGATE_METADATA_DIR", str(home / "metadata"))
     monkeypatch.setenv("LAKEGATE_DATABASE_URL", f"sqlite:///{home / 'lakegate.db'}")

@@ -1,4 +1,9 @@
-"""``python -m lakegate``: the container entrypoint, runs every enabled job of $LAKEGATE_CONFIG."""
+"""``python -m lakegate``: the container entrypoint.
+
+Without arguments it is ``lakegate ingest``: every enabled job of ``$LAKEGATE_CONFIG``
+(exit 2 with a clear line when the variable is unset). With arguments it is the
+``lakegate`` command line (``python -m lakegate demo``, ``python -m lakegate ingest -j ID``).
+"""
 
 from __future__ import annotations
 

@@ -57,6 +57,28 @@ class AzureSettings(BaseSettings):
     """Key Vault whose secrets resolve source credentials (``postgres-erp-host`` ...)."""
     blob_index_tags: bool = True
     """Also write blob index tags (not supported on hierarchical-namespace accounts)."""
+    subscription_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AZURE_SUBSCRIPTION_ID", "LAKEGATE_AZURE_SUBSCRIPTION_ID"),
+    )
+    """Subscription of the storage account (``lakegate lake lifecycle apply``)."""
+    resource_group: str | None = None
+    """Resource group of the storage account (``LAKEGATE_AZURE_RESOURCE_GROUP``)."""
+    lifecycle_file: str | None = None
+    """YAML file with the ``lifecycle:`` rules (``LAKEGATE_AZURE_LIFECYCLE_FILE``)."""
+
+
+class SparkSettings(BaseSettings):
+    """The Spark quality engine (``lakegate check --engine spark``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LAKEGATE_SPARK_", extra="ignore")
+
+    master: str = "local[2]"
+    """Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``)."""
+    driver_memory: str = "1g"
+    """Driver memory (``spark.driver.memory``); only applied when the session starts."""
+    shuffle_partitions: int = Field(default=8, ge=1)
+    """``spark.sql.shuffle.partitions`` (group-by checks such as ``unique``)."""
 
 
 class Settings(BaseSettings):
@@ -69,8 +91,13 @@ class Settings(BaseSettings):
     """Ingestion workbook or YAML run by ``python -m lakegate`` (``LAKEGATE_CONFIG``)."""
     workers: int = Field(default=4, ge=1, le=64)
     """Jobs run in parallel by ``lakegate ingest``."""
+    run_workers: int = Field(default=4, ge=1, le=64)
+    """Runs executed at once by the in-process executor of ``lakegate serve``."""
     metadata_dir: str = "metadata"
     """Folder of the daily audit CSV files (local path or fsspec URL)."""
+    state_dir: str = "~/.lakegate/pipelines"
+    """Local working folders of the dlt pipelines (``LAKEGATE_STATE_DIR``); disposable:
+    state is restored from the lake when missing."""
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 
@@ -86,6 +113,7 @@ class Settings(BaseSettings):
 
     lake: LakeSettings = Field(default_factory=LakeSettings)
     azure: AzureSettings = Field(default_factory=AzureSettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
 
     @model_validator(mode="after")
     def _refuse_missing_secrets_in_production(self) -> Settings:

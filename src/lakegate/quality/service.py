@@ -1,12 +1,176 @@
-"""Run a rule set against a dataset (placeholder: the quality issue fills it)."""
+"""Run a rule set against a dataset: resolve, compile, scan once, evaluate, sample, record.
+
+:func:`check` is what ``lakegate check``, the ingestion pipeline and the job runner call.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lakegate.errors import ConfigError
 from lakegate.lake.storage import Lake
+from lakegate.observability.logging import get_logger
+from lakegate.quality.checks.base import MAIN, CheckInputs
+from lakegate.quality.compiler import ROWS_ALIAS, Plan, PlannedCheck, compile_rules
+from lakegate.quality.datasets import Dataset, resolve_dataset, resolve_related
+from lakegate.quality.engines.base import Engine, EngineQueryError
+from lakegate.quality.evaluate import Observation, errored, evaluate
+from lakegate.quality.history import HistoryStore, run_record
+from lakegate.quality.models import RuleSet, load_rules
+from lakegate.quality.results import CheckResult, QualityResult
 from lakegate.settings import Settings
+
+log = get_logger(__name__)
+
+ENGINES = ("duckdb", "spark", "sql")
+"""Values of ``engine``; a database dataset always runs by pushdown ("sql")."""
+
+
+def open_engine(name: str, dataset: Dataset, settings: Settings) -> Engine:
+    """The engine that runs checks on ``dataset`` (heavy engines imported lazily)."""
+    if name not in ENGINES:
+        raise ConfigError(f"engine {name!r}: expected one of {', '.join(ENGINES)}")
+    if dataset.kind == "sql":
+        from lakegate.quality.engines.sql import SqlEngine
+
+        assert dataset.url is not None
+        return SqlEngine(dataset.url)
+    if name == "sql":
+        raise ConfigError(f"engine sql: dataset {dataset.spec} is not a database table")
+    if name == "spark":
+        from lakegate.quality.engines.spark import SparkEngine  # type: ignore[import-not-found,unused-ignore]
+
+        engine: Engine = SparkEngine(settings)
+        return engine
+    from lakegate.quality.engines.duckdb import DuckDBEngine
+
+    return DuckDBEngine()
+
+
+class _Run:
+    """State of one validation run (kept small: values and results, never data)."""
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        dataset: Dataset,
+        engine: Engine,
+        *,
+        lake: Lake | None,
+        settings: Settings,
+        samples: int,
+    ) -> None:
+        self.rules = rules
+        self.dataset = dataset
+        self.engine = engine
+        self.lake = lake
+        self.settings = settings
+        self.samples = samples
+        self.queries = 0
+        self._ref_columns: dict[str, Mapping[str, str]] = {}
+
+    def ref_columns(self, spec: str, placeholder: str) -> Mapping[str, str]:
+        if placeholder not in self._ref_columns:
+            other = resolve_related(spec, self.dataset, lake=self.lake, settings=self.settings)
+            self._ref_columns[placeholder] = self.engine.bind(placeholder, other)
+        return self._ref_columns[placeholder]
+
+    def fetch(self, query: Any, limit: int | None = None) -> list[dict[str, Any]]:
+        self.queries += 1
+        return self.engine.fetch(query, limit)
+
+    def scan(self, plan: Plan) -> tuple[dict[str, Any], dict[int, str]]:
+        """Scan values by alias, and checks whose metrics could not be computed."""
+        if plan.scan_is_row_count_only:
+            rows = self.engine.metadata_row_count(MAIN)
+            if rows is not None:
+                return {ROWS_ALIAS: rows}, {}
+        try:
+            return self.fetch(plan.scan)[0], {}
+        except EngineQueryError as whole:
+            # One bad expression fails the whole scan; find which checks it belongs to so
+            # the others still get a result (error path only: one query per check).
+            log.warning("quality scan failed, isolating checks", error=str(whole))
+            values: dict[str, Any] = {}
+            failures: dict[int, str] = {}
+            for planned in plan.checks:
+                if not planned.metrics:
+                    continue
+                aliases = sorted(set(planned.metrics.values()) | {ROWS_ALIAS})
+                query = plan.scan.copy()
+                query.set(
+                    "expressions",
+                    [e for e in query.expressions if e.alias_or_name in aliases],
+                )
+                try:
+                    values.update(self.fetch(query)[0])
+                except EngineQueryError as exc:
+                    failures[planned.index] = str(exc)
+            if ROWS_ALIAS not in values:
+                values[ROWS_ALIAS] = self.fetch(
+                    plan.scan.copy().select(
+                        *[e for e in plan.scan.expressions if e.alias_or_name == ROWS_ALIAS],
+                        append=False,
+                    )
+                )[0][ROWS_ALIAS]
+            return values, failures
+
+    def extra_queries(self, plan: Plan) -> tuple[list[dict[str, Any]], dict[int, str]]:
+        rows: list[dict[str, Any]] = []
+        failures: dict[int, str] = {}
+        owner = {i: p.index for p in plan.checks for i in p.queries.values()}
+        for position, query in enumerate(plan.queries):
+            try:
+                found = self.fetch(query, limit=1)
+                rows.append(found[0] if found else {})
+            except EngineQueryError as exc:
+                rows.append({})
+                failures[owner[position]] = str(exc)
+        return rows, failures
+
+    def judge(
+        self,
+        planned: PlannedCheck,
+        scan: dict[str, Any],
+        extra: list[dict[str, Any]],
+        history: list[dict[str, Any]],
+        columns: Mapping[str, str],
+        now: datetime,
+    ) -> tuple[CheckResult, Observation | None]:
+        inputs = CheckInputs(
+            metrics={role: scan.get(alias) for role, alias in planned.metrics.items()},
+            queries={role: extra[i] for role, i in planned.queries.items()},
+            rows=scan.get(ROWS_ALIAS),
+            columns=columns,
+            history=history,
+            now=now,
+            dialect=self.engine.dialect,
+        )
+        try:
+            observation = planned.implementation.observe(planned.check, inputs)
+        except (TypeError, ValueError, KeyError) as exc:
+            return errored(planned.check, f"cannot evaluate: {exc}"), None
+        return evaluate(planned.check, observation), observation
+
+    def add_samples(self, planned: PlannedCheck, result: CheckResult) -> None:
+        if self.samples <= 0 or planned.samples is None or result.status not in ("fail", "warn"):
+            return
+        try:
+            result.samples = self.fetch(planned.samples, limit=self.samples)
+        except EngineQueryError as exc:
+            log.warning("failed-row samples unavailable", check=result.name, error=str(exc))
+
+
+def _rules_of(rules: str | Path | RuleSet | Any) -> RuleSet:
+    if isinstance(rules, RuleSet):
+        return rules
+    if isinstance(rules, str | Path):
+        return load_rules(rules)
+    raise ConfigError(f"rules: expected a rule file path or a RuleSet, got {type(rules).__name__}")
 
 
 def check(
@@ -17,10 +181,69 @@ def check(
     lake: Lake | None = None,
     engine: str = "duckdb",
     samples: int = 10,
-) -> Any:
-    """Validate ``dataset`` with ``rules`` (a rule file path or a parsed rule set).
+) -> QualityResult:
+    """Validate ``dataset`` with ``rules`` (a rule file path or a parsed :class:`RuleSet`).
 
-    Returns a result with ``status`` (pass | warn | fail | error), ``checks`` (each with
-    ``name`` and ``status``) and ``to_dict()`` (the JSON shape of ``--output json``).
+    ``dataset`` is resolved by :func:`~lakegate.quality.datasets.resolve_dataset` (lake
+    table names under ``lake``, default the settings' lake). Returns a
+    :class:`~lakegate.quality.results.QualityResult`; raises ConfigError / DatasetError
+    (exit 2) for unreadable rules, a missing column or a bad dataset. The run's metrics
+    and schema are appended to the lake's ``_quality/`` history.
     """
-    raise NotImplementedError("the quality engine is not implemented yet")
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    rule_set = _rules_of(rules)
+    if samples < 0:
+        raise ConfigError(f"samples: must be 0 or more, got {samples}")
+    if lake is None:
+        lake = Lake.from_url(settings.lake.url, settings)
+    resolved = resolve_dataset(dataset, lake=lake, settings=settings)
+    name = rule_set.dataset or resolved.name
+    with open_engine(engine, resolved, settings) as runner_engine:
+        run = _Run(rule_set, resolved, runner_engine, lake=lake, settings=settings, samples=samples)
+        columns = dict(runner_engine.bind(MAIN, resolved))
+        plan = compile_rules(rule_set, columns, dataset=name, ref_columns=run.ref_columns)
+        for placeholder, spec in plan.refs.items():  # datasets read without column checks
+            run.ref_columns(spec, placeholder)
+        store = HistoryStore(lake)
+        needs_history = any(p.implementation.needs_history for p in plan.checks)
+        history = store.runs(name) if needs_history else []
+        scan, failures = run.scan(plan)
+        extra, query_failures = run.extra_queries(plan)
+        failures.update(query_failures)
+        results: list[CheckResult] = []
+        recorded: dict[str, Any] = {}
+        for planned in plan.checks:
+            if planned.index in failures:
+                results.append(errored(planned.check, failures[planned.index]))
+                continue
+            result, observation = run.judge(planned, scan, extra, history, columns, now)
+            run.add_samples(planned, result)
+            results.append(result)
+            recorded[result.name] = result.observed_value
+            if observation is not None:
+                recorded.update(observation.history_values)
+        rows = scan.get(ROWS_ALIAS)
+        result_set = QualityResult(
+            dataset=name,
+            rows=int(rows) if rows is not None else None,
+            checks=results,
+            duration_s=time.perf_counter() - started,
+            engine=runner_engine.name,
+            queries=run.queries,
+        )
+    try:
+        store.append(name, run_record(result_set, run_at=now, schema=columns, metrics=recorded))
+    except OSError as exc:
+        # The result stands even when the history cannot be written (read-only lake).
+        log.warning("quality history not written", dataset=name, error=str(exc))
+    log.info(
+        "quality check finished",
+        dataset=name,
+        status=result_set.status,
+        rows=result_set.rows,
+        failed=result_set.failed_checks,
+        queries=run.queries,
+        duration_s=round(result_set.duration_s, 3),
+    )
+    return result_set

@@ -1,0 +1,83 @@
+"""One place that turns errors into ``application/problem+json`` responses (RFC 9457).
+
+* :class:`~lakegate.errors.LakegateError` -> its ``http_status``, ``title``, one-line
+  ``detail`` (secrets masked); a quota error adds ``Retry-After``.
+* Request validation -> 422 with ``errors: [{field, message}]``, the field as a dotted path
+  (``body.steps.0.connection``); the submitted values are never echoed (they may be secrets).
+* Starlette HTTP errors (404 route, 405 method) -> the same shape.
+* Anything else -> 500 with a generic detail, logged with its traceback (masked).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lakegate.errors import LakegateError, QuotaExceededError
+from lakegate.observability.logging import get_logger
+from lakegate.observability.redact import redact
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger(__name__)
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem+json response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": redact(detail)}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _lakegate_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LakegateError)
+    headers: dict[str, str] = {}
+    if isinstance(exc, QuotaExceededError) and exc.retry_after_s is not None:
+        headers["Retry-After"] = str(max(1, int(exc.retry_after_s)))
+    if exc.http_status >= 500:
+        log.warning("request_failed", path=request.url.path, error=str(exc))
+    return problem(exc.http_status, exc.title, str(exc), headers=headers or None)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_path(err.get("loc", ())), "message": redact(str(err.get("msg", "")))}
+        for err in exc.errors()
+    ]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    return problem(422, "Invalid request", detail, errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(exc.status_code, title, str(exc.detail), headers=headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled_error", path=request.url.path, exc_info=exc)
+    return problem(500, "Internal error", "unexpected server error (see the server log)")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(LakegateError, _lakegate_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,1 @@
+"""API request and response models (pydantic), separate from the catalog's table models."""

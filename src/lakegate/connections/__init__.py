@@ -1,0 +1,1 @@
+"""Tenant connections: named sources with encrypted secrets (see :mod:`.service`)."""

@@ -1,0 +1,158 @@
+"""Step functions that hand a planned step to the ingestion or the quality engine.
+
+Nothing here loads a table or evaluates a check: an ingest table becomes an
+:class:`~lakegate.ingest.models.IngestJob` given to
+:func:`lakegate.ingest.pipeline.run_job`, a quality step a rule set given to
+:func:`lakegate.quality.service.check`. Connection credentials come from the catalog
+(platform connections, secrets decrypted there and registered for redaction) and reach
+the pipeline through a per-step, per-tenant source key (:mod:`lakegate.jobs.credentials`),
+never through process-wide environment variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+from lakegate.errors import LakegateError
+from lakegate.ingest.models import IngestJob, LoadResult
+from lakegate.jobs.checks import build_rule_set
+from lakegate.jobs.credentials import scoped_source
+from lakegate.jobs.models import IngestStep, QualityStep
+from lakegate.observability.redact import register_secret
+
+if TYPE_CHECKING:
+    from lakegate.jobs.runner import PlannedStep, StepContext, StepOutcome
+
+
+@dataclass(frozen=True)
+class SourceConnection:
+    """A tenant connection resolved for one step: its name, type, config and secrets."""
+
+    name: str
+    type: str
+    config: dict[str, Any]
+    secrets: dict[str, str] = field(repr=False)
+
+
+def resolve_connection(context: StepContext, name: str) -> SourceConnection:
+    """The tenant's connection ``name``, secrets decrypted by the connections service."""
+    from lakegate.connections import service
+
+    with context.sessions() as session:
+        resolved = service.resolve(session, context.tenant, name, context.settings)
+    for value in resolved.secrets.values():
+        register_secret(value)
+    return SourceConnection(name, resolved.type, dict(resolved.config), dict(resolved.secrets))
+
+
+def ingest_job(
+    context: StepContext, planned: PlannedStep, connection: SourceConnection, source_name: str
+) -> IngestJob:
+    """The ingestion engine's job for one table of an ingest step."""
+    assert isinstance(planned.step, IngestStep) and planned.table is not None
+    table = planned.table
+    return IngestJob(
+        job_id=f"{context.job.name}.{table.target}",
+        source_type=connection.type,
+        source_name=source_name,
+        schema_name=table.schema_name,
+        table_name=table.table,
+        load_type=table.load_type,
+        watermark_column=table.watermark_column,
+        primary_key=list(table.primary_key),
+        target_table=table.target_table,
+        chunk_size=table.chunk_size,
+        columns=table.columns,
+        backend=table.backend,
+        lag=table.lag,
+        schema_contract=table.schema_contract,
+        description=context.job.description,
+    )
+
+
+def _load_result_dict(result: LoadResult) -> dict[str, Any]:
+    data = asdict(result) if is_dataclass(result) else dict(vars(result))
+    for key in ("started_at", "finished_at"):
+        if data.get(key) is not None:
+            data[key] = data[key].isoformat()
+    data["duration_s"] = result.duration_s
+    return {key: value for key, value in data.items() if key != "extra"}
+
+
+def run_ingest_table(context: StepContext, planned: PlannedStep) -> StepOutcome:
+    """Load one table through :func:`lakegate.ingest.pipeline.run_job`."""
+    from lakegate.ingest import pipeline
+    from lakegate.jobs.runner import RunInterruptedError, StepOutcome
+
+    assert isinstance(planned.step, IngestStep)
+    try:
+        connection = resolve_connection(context, planned.step.connection)
+    except LakegateError as exc:  # deleted since the job was written, bad secret key...
+        return StepOutcome("failed", error=exc.message)
+    tags = {
+        "tenant_id": context.tenant.id,
+        "job_id": context.job_id,
+        "run_id": context.run_id,
+        "environment": context.tenant.environment,
+        "source": connection.name,
+    }
+
+    def progress(_job_id: str, _rows: int) -> None:
+        context.checkpoint()  # lets a cancel or timeout stop the extraction between chunks
+
+    with scoped_source(
+        context.tenant.id, connection.name, connection.config, connection.secrets
+    ) as source_name:
+        job = ingest_job(context, planned, connection, source_name)
+        try:
+            result = pipeline.run_job(
+                job,
+                lake=context.lake,
+                settings=context.settings,
+                run_id=context.run_id,
+                tags=tags,
+                progress=progress,
+            )
+        except LakegateError as exc:  # configuration the engine refuses (missing fields...)
+            return StepOutcome("failed", error=exc.message)
+    if context.token.stopped:  # the engine turned our stop into a failed load: say why
+        raise RunInterruptedError(context.token.reason or "cancel")
+    summary = _load_result_dict(result)
+    if result.status != "success":
+        return StepOutcome("failed", rows=result.rows_loaded, result=summary, error=result.error)
+    return StepOutcome("succeeded", rows=result.rows_loaded, result=summary)
+
+
+def run_quality_step(context: StepContext, planned: PlannedStep) -> StepOutcome:
+    """Validate a dataset of the tenant's lake with :func:`lakegate.quality.service.check`."""
+    from lakegate.jobs.runner import StepOutcome
+    from lakegate.quality import service
+
+    step = planned.step
+    assert isinstance(step, QualityStep)
+    rules = build_rule_set(step.dataset, step.checks)
+    context.checkpoint()
+    result = service.check(rules, step.dataset, settings=context.settings, lake=context.lake)
+    data: dict[str, Any] = result.to_dict()
+    checks = []
+    for check in result.checks:
+        item = check.to_dict()
+        item["severity"] = getattr(check, "severity", "error")
+        item["message"] = getattr(check, "message", None)
+        item["value"] = item.get("observed_value")
+        checks.append(item)
+    failed = [
+        c["name"] for c in checks if c["severity"] == "error" and c["status"] in ("fail", "error")
+    ]
+    summary = {key: value for key, value in data.items() if key != "checks"}
+    summary["failed_checks"] = failed
+    if failed:
+        error = f"error-severity checks failed on {step.dataset}: {', '.join(failed)}"
+        return StepOutcome(
+            "failed", rows=data.get("rows"), result=summary, error=error, quality_checks=checks
+        )
+    return StepOutcome("succeeded", rows=data.get("rows"), result=summary, quality_checks=checks)
+
+
+__all__ = ["ingest_job", "resolve_connection", "run_ingest_table", "run_quality_step"]

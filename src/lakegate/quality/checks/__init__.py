@@ -1,0 +1,1 @@
+"""Check implementations, one module per family; each check type = model + implementation."""

@@ -1,0 +1,23 @@
+"""Completeness checks: ``not_null`` (with ``missing_values``)."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from lakegate.quality.checks.base import CompileContext, RowCheck, col, literal
+from lakegate.quality.models import NotNullCheck
+
+
+class NotNull(RowCheck[NotNullCheck]):
+    """A row fails when the column is NULL or one of ``missing_values``."""
+
+    type = "not_null"
+    model = NotNullCheck
+
+    def failing(self, check: NotNullCheck, ctx: CompileContext) -> exp.Expr:
+        """``col IS NULL [OR col IN (missing values)]``."""
+        is_null: exp.Expr = exp.Is(this=col(check.column), expression=exp.Null())
+        if not check.missing_values:
+            return is_null
+        missing = col(check.column).isin(*(literal(v) for v in check.missing_values))
+        return exp.or_(is_null, missing, wrap=True)

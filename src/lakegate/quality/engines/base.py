@@ -1,0 +1,98 @@
+"""The engine interface: what runs a compiled :class:`~lakegate.quality.compiler.Plan`.
+
+An engine receives sqlglot trees, never SQL strings, and renders them in its own dialect
+(``self.dialect``: ``duckdb``, ``postgres``, ``sqlite``, ``spark``...). The plan refers to
+the checked dataset as the table ``lg_dataset`` and to other datasets as ``lg_ref_<n>``;
+:meth:`Engine.bind` makes a dataset readable under such a name, either by registering a
+view (DuckDB, Spark: ``createOrReplaceTempView``) or by remembering the real table to
+substitute at render time (SQL pushdown, see :func:`~lakegate.quality.compiler.bind_tables`).
+
+The service drives an engine like this::
+
+    with engine:
+        columns = engine.bind("lg_dataset", dataset)        # name -> type, from metadata
+        plan = compile_rules(rules, columns, ...)
+        rows = engine.metadata_row_count("lg_dataset")       # only if plan.scan_is_row_count_only
+        scan = engine.fetch(plan.scan)[0]                    # the ONE aggregate scan
+        extra = [engine.fetch(q) for q in plan.queries]      # group-by, joins, custom SQL
+        samples = engine.fetch(planned.samples, limit=10)    # failing checks only
+
+A Spark engine implements the same four methods (``bind`` registers a temp view over
+``spark.read.parquet``; ``fetch`` runs ``spark.sql(self.render(query))`` and collects at
+most ``limit`` rows, never a whole dataset) with ``dialect = "spark"``. Engines raise
+:class:`~lakegate.errors.DatasetError` for an unreadable dataset and
+:class:`EngineQueryError` for a query that fails at run time.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, ClassVar
+
+from sqlglot import exp
+
+from lakegate.errors import LakegateError
+from lakegate.quality.compiler import render
+from lakegate.quality.datasets import Dataset
+
+
+class EngineQueryError(LakegateError):
+    """A query failed while running (bad custom SQL, a cast that fails on the data)."""
+
+    title = "Quality query failed"
+
+
+class Engine(ABC):
+    """Runs plan queries against bound datasets."""
+
+    name: ClassVar[str]
+    """Engine name as given to ``--engine``."""
+    dialect: ClassVar[str]
+    """sqlglot dialect every query is rendered in."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, Any] = {}
+        """Placeholder -> real table (str or sqlglot expression) substituted at render time;
+        empty for engines that register views under the placeholder names."""
+
+    @abstractmethod
+    def bind(self, placeholder: str, dataset: Dataset) -> Mapping[str, str]:
+        """Make ``dataset`` readable as ``placeholder``; return its columns (name -> type)
+        from metadata, without scanning the data."""
+
+    def metadata_row_count(self, placeholder: str) -> int | None:
+        """Row count from metadata (Parquet footers), or None when not available."""
+        return None
+
+    @abstractmethod
+    def execute(self, sql: str, limit: int | None) -> list[dict[str, Any]]:
+        """Run SQL text already in :attr:`dialect`; at most ``limit`` rows as dicts."""
+
+    def render(self, query: exp.Expr) -> str:
+        """SQL text of a plan query in this engine's dialect."""
+        return render(query, self.dialect, self.tables)
+
+    def fetch(self, query: exp.Query, limit: int | None = None) -> list[dict[str, Any]]:
+        """Run a plan query; ``limit`` is added to the SQL so only that much is read."""
+        if limit is not None:
+            if isinstance(query, exp.Select):
+                query = query.limit(limit)
+            else:
+                query = exp.select("*").from_(query.subquery("limited")).limit(limit)
+        return self.execute(self.render(query), limit)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most engines need it
+        """Release connections."""
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,111 @@
+"""The DuckDB engine: reads Parquet in place (local, or remote through fsspec)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from lakegate.errors import DatasetError
+from lakegate.quality.datasets import Dataset
+from lakegate.quality.engines.base import Engine, EngineQueryError
+
+
+def parquet_source(dataset: Dataset) -> exp.Expr:
+    """``read_parquet('<glob>', union_by_name = TRUE)`` as a FROM item."""
+    return exp.Table(
+        this=exp.Anonymous(
+            this="read_parquet",
+            expressions=[
+                exp.Literal.string(dataset.source),
+                exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
+            ],
+        )
+    )
+
+
+class DuckDBEngine(Engine):
+    """In-process DuckDB; each bound dataset is a temporary view over ``read_parquet``."""
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+        super().__init__()
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self.connection = duckdb.connect(":memory:", config=config)
+        self._sources: dict[str, Dataset] = {}
+
+    def _register_filesystem(self, dataset: Dataset) -> None:
+        if not dataset.is_remote or dataset.lake is None:
+            return
+        # DuckDB reads az:// through the same fsspec filesystem (and credentials) as the lake.
+        fs = dataset.lake.fs
+        if not self.connection.filesystem_is_registered(dataset.protocol):
+            self.connection.register_filesystem(fs)
+
+    def bind(self, placeholder: str, dataset: Dataset) -> Mapping[str, str]:
+        """Create the view and read the schema from Parquet metadata."""
+        if dataset.kind != "parquet":
+            raise DatasetError(
+                f"dataset {dataset.spec}: the duckdb engine reads Parquet; "
+                "database tables are checked by pushdown (engine 'sql')"
+            )
+        self._register_filesystem(dataset)
+        view = exp.Create(
+            this=exp.to_table(placeholder),
+            kind="VIEW",
+            replace=True,
+            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+            expression=exp.select("*").from_(parquet_source(dataset)),
+        )
+        try:
+            self.connection.execute(view.sql(dialect=self.dialect))
+            described = self.connection.execute(f"DESCRIBE {placeholder}").fetchall()
+        except duckdb.Error as exc:
+            raise DatasetError(
+                f"dataset {dataset.spec}: cannot read Parquet ({_first_line(exc)})"
+            ) from exc
+        self._sources[placeholder] = dataset
+        return {str(row[0]): str(row[1]) for row in described}
+
+    def metadata_row_count(self, placeholder: str) -> int | None:
+        """Sum of ``num_rows`` from the Parquet footers (no data page is read)."""
+        dataset = self._sources[placeholder]
+        query = exp.select(exp.Sum(this=exp.column("num_rows"))).from_(
+            exp.Table(
+                this=exp.Anonymous(
+                    this="parquet_file_metadata", expressions=[exp.Literal.string(dataset.source)]
+                )
+            )
+        )
+        try:
+            row = self.connection.execute(query.sql(dialect=self.dialect)).fetchone()
+        except duckdb.Error:
+            return None
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def execute(self, sql: str, limit: int | None) -> list[dict[str, Any]]:
+        """Run ``sql``; rows as dicts (at most ``limit``)."""
+        try:
+            cursor = self.connection.execute(sql)
+            names = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchmany(limit) if limit is not None else cursor.fetchall()
+        except duckdb.Error as exc:
+            raise EngineQueryError(f"duckdb: {_first_line(exc)}") from exc
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
