@@ -101,7 +101,9 @@ def child_floor(dsn: str, out: str) -> int:
     writer = None
     for batch in reader:
         if writer is None:
-            writer = pq.ParquetWriter(Path(out) / "orders.parquet", batch.schema, compression="zstd")
+            writer = pq.ParquetWriter(
+                Path(out) / "orders.parquet", batch.schema, compression="zstd"
+            )
         writer.write_batch(batch)
         rows += batch.num_rows
     if writer is not None:
@@ -141,6 +143,7 @@ def child_run_job(dsn: str, out: str) -> int:
         table_name="orders",
         primary_key=["order_id"],
         partitions=int(os.environ.get("BENCH_PARTITIONS", "2")),
+        backend=os.environ.get("BENCH_BACKEND") or None,
     )
     result = run_job(job, lake=lake, settings=settings, run_id="bench")
     if result.status != "success":
@@ -219,6 +222,12 @@ def main() -> None:
     )
     parser.add_argument("--partitions", type=int, default=2, help="lakegate partitions")
     parser.add_argument("--skip-dlt-default", action="store_true", help="skip the slow peer")
+    parser.add_argument(
+        "--backends",
+        default="",
+        help="also run run_job with each of these backends (comma-separated: "
+        "connectorx,adbc,pyarrow,sqlalchemy) to measure the per-type default",
+    )
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -235,13 +244,18 @@ def main() -> None:
     env["BENCH_PARTITIONS"] = str(args.partitions)
     results: list[tuple[str, float, float, int]] = []
     paths = ["floor", "lakegate"] + ([] if args.skip_dlt_default else ["dlt-default"])
+    paths += [f"backend:{b.strip()}" for b in args.backends.split(",") if b.strip()]
     for name in paths:
         work = Path(tempfile.mkdtemp(prefix=f"bench_{name}_"))
         try:
             env["LAKEGATE_STATE_DIR"] = str(work / "state")
             env["DLT_DATA_DIR"] = str(work / "dlt")
             label = name
-            if name == "lakegate":
+            env.pop("BENCH_BACKEND", None)
+            if name.startswith("backend:"):
+                env["BENCH_BACKEND"] = name.split(":", 1)[1]
+                argv = [PY, str(HERE), "--child", "run_job", "--dsn", dsn, "--out", str(work)]
+            elif name == "lakegate":
                 argv = lakegate_cli_argv(work, args.partitions)
                 if argv is None:
                     label = "lakegate(run_job)"

@@ -156,9 +156,7 @@ def test_python_m_lakegate_runs_the_config_again_incrementally(
     assert sum(pq.read_metadata(p).num_rows for p in files) == 30
 
 
-def test_failed_jobs_exit_1_with_one_line_each_and_no_secret(
-    ws: Workspace, first_run: subprocess.CompletedProcess[str]
-) -> None:
+def test_failed_jobs_exit_1_with_one_line_each_and_no_secret(ws: Workspace) -> None:
     done = ws.run(LAKEGATE, "ingest", "-c", str(ws.config), "--job", "missing", "--job", "pg_down")
     assert done.returncode == 1
     failures = [line for line in done.stderr.splitlines() if " failed: " in line]

@@ -67,7 +67,7 @@ def _missing(message: str) -> None:
 def start_azurite(
     location: Path, *, cert: Path | None = None, key: Path | None = None, oauth: bool = False
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Start ``azurite-blob`` (HTTPS + basic OAuth when ``cert``/``oauth``); wait until it answers."""
+    """Start ``azurite-blob`` (HTTPS with ``cert``, basic OAuth with ``oauth``); wait for it."""
     binary = azurite_binary()
     if binary is None:
         _missing("azurite-blob is not installed (run `npm install` in the repo root)")

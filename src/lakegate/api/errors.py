@@ -75,8 +75,24 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "Internal error", "unexpected server error (see the server log)")
 
 
+_NUL_MARKERS = (b"\\u0000", b"\x00", b"%00")
+
+
+async def _reject_nul_characters(request: Request, call_next: Any) -> Any:
+    # PostgreSQL text cannot hold NUL: refuse it at the door (422), never let it become a 500.
+    raw_target = request.url.path.encode() + b"?" + request.url.query.encode()
+    if any(marker in raw_target for marker in _NUL_MARKERS[1:]):
+        return problem(422, "Invalid request", "NUL characters are not accepted in the URL")
+    if request.method in {"POST", "PUT", "PATCH"}:
+        body = await request.body()
+        if any(marker in body for marker in _NUL_MARKERS[:2]):
+            return problem(422, "Invalid request", "NUL characters are not accepted in the body")
+    return await call_next(request)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers on ``app``."""
+    """Register the handlers (and the NUL-character guard) on ``app``."""
+    app.middleware("http")(_reject_nul_characters)
     app.add_exception_handler(LakegateError, _lakegate_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -12,8 +12,20 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from lakegate.errors import LakegateError
+from lakegate.observability.redact import redact
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class CatalogUnavailableError(LakegateError):
+    """The catalog database cannot be reached or refused the migration."""
+
+    http_status = 503
+    transient = True
+    title = "Catalog unavailable"
 
 
 def alembic_config(database_url: str) -> Config:
@@ -27,14 +39,18 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> str | None:
     """Migrate the catalog to ``revision``; returns the revision it is at afterwards."""
-    command.upgrade(alembic_config(database_url), revision)
     from lakegate.catalog.session import create_catalog_engine
 
-    engine = create_catalog_engine(database_url)
     try:
-        return current_revision(engine)
-    finally:
-        engine.dispose()
+        command.upgrade(alembic_config(database_url), revision)
+        engine = create_catalog_engine(database_url)
+        try:
+            return current_revision(engine)
+        finally:
+            engine.dispose()
+    except DBAPIError as exc:
+        first = str(exc.orig or exc).strip().splitlines() or [type(exc).__name__]
+        raise CatalogUnavailableError(f"catalog migration failed: {redact(first[0])}") from None
 
 
 def head_revision() -> str | None:

@@ -43,8 +43,13 @@ def _root(
         settings = get_settings()
         level, fmt = settings.log_level, settings.log_format
     except Exception:  # settings errors are reported by the command that needs them
-        level, fmt = "INFO", "console"
+        settings, level, fmt = None, "INFO", "console"
     configure_logging("DEBUG" if verbose else level, fmt)
+    if settings is not None and settings.azure.key_vault_url:
+        # Key Vault joins dlt's provider chain (after env and secrets.toml) for every command.
+        from lakegate.secrets.keyvault import install_keyvault_provider
+
+        install_keyvault_provider(settings)
 
 
 for module in (ingest, check, rules, lake, secrets, platform):
@@ -68,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(ExitCode.INTERRUPTED)
     except ClickException as exc:
         exc.show()
+        return int(ExitCode.BAD_INPUT)
+    except typer.TyperException as exc:  # typer >= 0.29 vendors click: its usage errors
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            stderr.print(f"[red]error:[/red] {redact(str(exc))}", highlight=False)
         return int(ExitCode.BAD_INPUT)
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)

@@ -106,7 +106,9 @@ def check_command(
     output: OutputOption = Output.table,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="Also write a single-file HTML report here.", show_default=False),
+        typer.Option(
+            "--report", help="Also write a single-file HTML report here.", show_default=False
+        ),
     ] = None,
     samples: Annotated[
         int,
@@ -125,9 +127,7 @@ def check_command(
     settings = load_settings(lake)
     if stderr.is_terminal and output is Output.table:
         with stderr.status(f"checking {dataset} with {rules}…"):
-            result = check(
-                rules, dataset, settings=settings, engine=engine.value, samples=samples
-            )
+            result = check(rules, dataset, settings=settings, engine=engine.value, samples=samples)
     else:
         result = check(rules, dataset, settings=settings, engine=engine.value, samples=samples)
     if report is not None:

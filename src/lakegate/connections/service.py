@@ -8,8 +8,8 @@ is the only way back to the values, and it registers each with the redactor.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
@@ -22,6 +22,7 @@ from lakegate.catalog.models import Connection, Tenant
 from lakegate.catalog.repositories import AuditRepository, ConnectionRepository
 from lakegate.errors import ConfigError, ConflictError, NotFoundError
 from lakegate.ingest.models import SourceType
+from lakegate.observability.logging import get_logger
 from lakegate.observability.redact import redact, register_secret
 from lakegate.secrets.crypto import SecretBox
 from lakegate.settings import Settings
@@ -37,6 +38,7 @@ _DRIVERS = {
 }
 _REQUIRED = {"rest_api": ("base_url",), "sqlite": ("database",)}
 _DB_REQUIRED = ("host", "database")
+log = get_logger(__name__)
 
 
 class ResolvedConnection(NamedTuple):
@@ -116,6 +118,7 @@ def create(
         raise ConflictError(f"name: connection {name!r} already exists") from None
     _audit(session, tenant, actor, "connection.created", conn)
     session.commit()
+    log.info("connection.created", tenant_id=tenant.id, connection=name, type=type)
     return conn
 
 
@@ -240,4 +243,7 @@ def test(
     resolved = resolve(session, tenant, name, settings)
     started = time.monotonic()
     error = check_reachable(resolved)
+    log.info(
+        "connection.tested", tenant_id=tenant.id, connection=name, ok=error is None, error=error
+    )
     return error is None, error, int((time.monotonic() - started) * 1000)

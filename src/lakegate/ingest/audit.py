@@ -21,11 +21,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from lakegate.errors import StorageError
 from lakegate.ingest.models import LoadResult
 from lakegate.observability.redact import redact
+
+if TYPE_CHECKING:
+    from lakegate.settings import Settings
 
 AUDIT_COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -109,6 +112,15 @@ class AuditLog:
         self._root = str(root).rstrip("/")
         self._local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditLog:
+        """The audit under ``settings.metadata_dir``, with the lake's credentials for
+        remote URLs (``az://...`` uses the same Azure settings as the lake)."""
+        from lakegate.lake.storage import Lake
+
+        where = Lake.from_url(settings.metadata_dir, settings)
+        return cls(where.url, where.storage_options)
 
     def path_for(self, day: date) -> str:
         """Path (as the filesystem sees it) of the audit file of ``day``."""

@@ -15,7 +15,7 @@ its errors are mapped onto these lines by :func:`_pydantic_problems`.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,39 +25,29 @@ from pydantic import ValidationError
 
 from lakegate.errors import ConfigError, MultipleConfigError
 from lakegate.ingest.models import IngestJob, LoadType, SourceType
-
-SHEET = "jobs"
-"""Name of the worksheet that holds the jobs."""
-
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "job_id",
-    "enabled",
-    "source_type",
-    "source_name",
-    "schema_name",
-    "table_name",
-    "load_type",
-    "watermark_column",
-    "primary_key",
+from lakegate.ingest.workbook import (
+    ALL_COLUMNS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    SHEET,
+    Where,
+    is_empty,
+    normalize_header,
+    read_workbook,
+    write_workbook,
 )
-"""Columns every workbook must have (their cells may be empty where the field is optional)."""
 
-OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "target_table",
-    "chunk_size",
-    "columns",
-    "rules_file",
-    "owner",
-    "description",
-    "backend",
-    "partitions",
-    "lag",
-    "schema_contract",
-    "endpoint_config",
-)
-"""Columns a workbook may have, in the order the example workbook writes them."""
-
-ALL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+__all__ = [
+    "ALL_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "REQUIRED_VALUES",
+    "SHEET",
+    "load_jobs",
+    "normalize_header",
+    "select_jobs",
+    "write_workbook",
+]
 
 REQUIRED_VALUES = frozenset(
     {"job_id", "enabled", "source_type", "source_name", "table_name", "load_type"}
@@ -71,9 +61,6 @@ _UPPER_FIELDS = frozenset({"load_type"})
 _LOWER_FIELDS = frozenset({"source_type", "backend", "schema_contract"})
 _TRUE = frozenset({"y", "yes", "true", "1"})
 _FALSE = frozenset({"n", "no", "false", "0"})
-
-Where = Callable[[str | None], str]
-"""Prefix of a problem line for a field (or for the whole row when ``None``)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +82,14 @@ def load_jobs(path: str | Path) -> list[IngestJob]:
         raise MultipleConfigError([f"{path}: {what}"])
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        return _load_workbook(path)
+        sheet = read_workbook(path)
+        return _validate_records(
+            sheet.records,
+            path.parent,
+            sheet.problems,
+            present=set(sheet.columns),
+            order=sheet.columns,
+        )
     if suffix in {".yml", ".yaml"}:
         return _load_yaml(path)
     hint = " (save it as .xlsx)" if suffix == ".xls" else ""
@@ -136,86 +130,6 @@ def select_jobs(
         what = f" of source {source!r}" if source else ""
         raise ConfigError(f"{config_name}: no enabled job{what} to run")
     return selected
-
-
-# --- workbook -------------------------------------------------------------------------
-
-
-def normalize_header(value: object) -> str:
-    """Header cell -> column key: case, surrounding spaces and inner spaces don't matter."""
-    return "_".join(str(value).strip().lower().replace("-", " ").split())
-
-
-def _load_workbook(path: Path) -> list[IngestJob]:
-    from openpyxl import load_workbook
-
-    name = path.name
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile/openpyxl raise many kinds for a corrupt file
-        raise MultipleConfigError(
-            [f"{name}: not a valid .xlsx workbook ({type(exc).__name__})"]
-        ) from None
-    try:
-        sheets = {normalize_header(s): s for s in book.sheetnames}
-        if SHEET not in sheets:
-            raise MultipleConfigError(
-                [f"{name}: no sheet named {SHEET!r} (sheets: {', '.join(book.sheetnames)})"]
-            )
-        rows = list(book[sheets[SHEET]].iter_rows(values_only=True))
-    finally:
-        book.close()
-    return _parse_rows(name, path.parent, rows)
-
-
-def _parse_rows(name: str, base: Path, rows: Sequence[Sequence[object]]) -> list[IngestJob]:
-    from openpyxl.utils import get_column_letter
-
-    sheet = f"{name}: sheet {SHEET}"
-    header_idx = next((i for i, row in enumerate(rows) if any(not _is_empty(c) for c in row)), None)
-    if header_idx is None:
-        raise MultipleConfigError([f"{sheet}: the sheet is empty (no header row)"])
-    header_row = header_idx + 1
-    problems: list[str] = []
-    columns: dict[int, str] = {}
-    seen: dict[str, int] = {}
-    for idx, cell in enumerate(rows[header_idx]):
-        if _is_empty(cell):
-            continue
-        key = normalize_header(cell)
-        at = f"{sheet}, row {header_row}, column {get_column_letter(idx + 1)}"
-        if key in seen:
-            first = get_column_letter(seen[key] + 1)
-            problems.append(f"{at}: column {key} appears twice (also column {first})")
-            continue
-        if key not in ALL_COLUMNS:
-            close = difflib.get_close_matches(key, ALL_COLUMNS, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            problems.append(f"{at}: unknown column {str(cell).strip()!r}{hint}")
-            continue
-        seen[key] = idx
-        columns[idx] = key
-    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
-    problems.extend(f"{sheet}: missing required column {c}" for c in missing)
-
-    records: list[tuple[dict[str, Any], Where, str]] = []
-    for offset, row in enumerate(rows[header_idx + 1 :]):
-        if all(_is_empty(c) for c in row):
-            continue  # empty rows are ignored
-        row_no = header_row + 1 + offset
-        values: dict[str, Any] = {
-            key: row[idx] if idx < len(row) else None for idx, key in columns.items()
-        }
-
-        def where(field: str | None, row_no: int = row_no) -> str:
-            return f"{sheet}, row {row_no}" + (f", column {field}" if field else "")
-
-        records.append((values, where, f"row {row_no}"))
-    return _validate_records(records, base, problems, present=set(seen), order=list(seen))
-
-
-def _is_empty(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 # --- YAML -----------------------------------------------------------------------------
@@ -350,12 +264,64 @@ def _validate_record(
                 problems.append(problem)
                 taken.add(problem.field)
         return None, problems, data
+    if problems:
+        return None, problems, data
+    problems.extend(_source_problems(job))
     return (job if not problems else None), problems, data
+
+
+def _source_problems(job: IngestJob) -> list[_Problem]:
+    """What the source modules would refuse at run time, found before anything runs.
+
+    Asks the pipeline's own parsers (lag, backend, REST endpoint set) so the rules live
+    in one place; imported lazily because they pull in dlt.
+    """
+    from lakegate.errors import ConfigError
+    from lakegate.ingest.rest_source import load_endpoint_config
+    from lakegate.ingest.sql_source import choose_backend, parse_lag
+
+    found: list[_Problem] = []
+    if job.source_type is SourceType.rest_api:
+        if job.endpoint_config:
+            try:
+                config = load_endpoint_config(job.endpoint_config)
+            except ConfigError as exc:
+                found.append(_Problem("endpoint_config", _after(str(exc), ": ")))
+            else:
+                names = [
+                    str(r.get("name")) if isinstance(r, Mapping) else str(r)
+                    for r in config["resources"]
+                ]
+                if job.table_name not in names:
+                    found.append(
+                        _Problem(
+                            "table_name",
+                            f"no resource {job.table_name!r} in the endpoint_config "
+                            f"(resources: {', '.join(names)})",
+                        )
+                    )
+        return found
+    if job.lag:
+        try:
+            parse_lag(job.lag, "timestamp")
+        except ConfigError as exc:
+            found.append(_Problem("lag", _after(str(exc), "lag ")))
+    try:
+        choose_backend(job)
+    except ConfigError as exc:
+        found.append(_Problem("backend", _after(str(exc), ": ")))
+    return found
+
+
+def _after(text: str, prefix_end: str) -> str:
+    """``text`` without its leading context (``job x: ``, ``lag ``), already in our line."""
+    head, sep, tail = text.partition(prefix_end)
+    return tail if sep and len(head) < 200 and tail else text
 
 
 def _coerce(field: str, raw: object) -> Any:
     """Workbook cell or YAML value -> what :class:`IngestJob` expects (``None`` = empty)."""
-    if _is_empty(raw):
+    if is_empty(raw):
         return None
     if field == "enabled":
         if isinstance(raw, bool):
@@ -368,7 +334,7 @@ def _coerce(field: str, raw: object) -> Any:
         raise ValueError(f"{_shown(raw)!r} is not Y or N")
     if field in _LIST_FIELDS:
         items = raw if isinstance(raw, list) else _text(raw).split(",")
-        parts = [_text(item) for item in items if not _is_empty(item)]
+        parts = [_text(item) for item in items if not is_empty(item)]
         return parts or None
     if field in _INT_FIELDS:
         if isinstance(raw, bool):
@@ -430,45 +396,3 @@ def _pydantic_problems(exc: ValidationError, data: Mapping[str, Any]) -> list[_P
             message = str(error.get("msg", "invalid value"))
         out.append(_Problem(field, message))
     return out
-
-
-# --- writing (example workbook, tests) --------------------------------------------------
-
-
-def write_workbook(
-    rows: Sequence[Mapping[str, Any]], path: str | Path, columns: Sequence[str] | None = None
-) -> Path:
-    """Write job rows (``column: value`` mappings, e.g. a YAML ``jobs:`` list) as a workbook.
-
-    Sheet ``jobs``, header row first; ``columns`` defaults to every required column plus
-    the optional ones some row uses. Lists become comma-separated cells and booleans
-    ``Y``/``N``. Used to build the example workbook from its YAML twin.
-    """
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    if columns is None:
-        columns = [c for c in ALL_COLUMNS if c in REQUIRED_COLUMNS or any(c in r for r in rows)]
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = SHEET
-    sheet.append(list(columns))
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    for line in cells:
-        sheet.append(line)
-    for index, column in enumerate(columns, start=1):
-        width = max([len(column), *(len(str(line[index - 1] or "")) for line in cells)])
-        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 60)
-    sheet.freeze_panes = "A2"
-    path = Path(path)
-    book.save(path)
-    return path
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, bool):
-        return "Y" if value else "N"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or None
-    return value

@@ -32,7 +32,8 @@ class LakeFilesystem(filesystem):
     def adjust_capabilities(cls, caps: Any, config: Any, naming: Any) -> Any:
         """Declare the lake's Parquet codec on top of the filesystem capabilities."""
         caps = super().adjust_capabilities(caps, config, naming)
-        caps.parquet_format = ParquetFormatConfiguration(compression=cls.parquet_compression)
+        codec: Any = cls.parquet_compression
+        caps.parquet_format = ParquetFormatConfiguration(compression=codec)
         return caps
 
 
@@ -52,7 +53,7 @@ def split_lake_url(lake: Lake) -> tuple[str, str]:
 def lake_destination(lake: Lake, *, compression: str = "zstd") -> tuple[filesystem, str]:
     """The destination factory for ``lake`` and the dataset name to pass to the pipeline."""
     bucket_url, dataset_name = split_lake_url(lake)
-    factory_cls = LakeFilesystem
+    factory_cls: type[LakeFilesystem] = LakeFilesystem
     if compression != LakeFilesystem.parquet_compression:
         factory_cls = type(
             "LakeFilesystem_" + compression, (LakeFilesystem,), {"parquet_compression": compression}

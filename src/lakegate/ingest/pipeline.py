@@ -131,7 +131,6 @@ class _JobRun:
             pipelines_dir=str(pipelines_dir(self.settings, self.lake)),
             destination=destination,
             dataset_name=dataset,
-            progress=None,
         )
         self._reset_to_lake()
         self.table = self._normalise(self.job.target)
@@ -193,7 +192,9 @@ class _JobRun:
         for path in stale:
             self.lake.fs.rm(path)
         if stale:
-            _log.info("removed files of an unfinished load", job_id=self.job.job_id, files=len(stale))
+            _log.info(
+                "removed files of an unfinished load", job_id=self.job.job_id, files=len(stale)
+            )
 
     def _reset_to_lake(self) -> None:
         """Make the local pipeline agree with what the lake has committed."""
@@ -275,7 +276,7 @@ class _JobRun:
         self.result.schema_changed = diff.changed
         self.result.schema_changes = diff.describe()
         if diff.changed and self.job.schema_contract == "freeze":
-            raise _SchemaFrozen(
+            raise _SchemaFrozenError(
                 f"schema of {self.job.table_name} changed ({', '.join(diff.describe())}) "
                 "and schema_contract is freeze: nothing loaded"
             )
@@ -296,9 +297,20 @@ class _JobRun:
         self.result.watermark_to = self._watermark() or self.result.watermark_from
         self.result.extra.update(timings)
         self.result.extra["pipeline"] = self.name
+        self._forget_loaded_packages(load_ids)
+
+    def _forget_loaded_packages(self, load_ids: list[str]) -> None:
+        """Delete the local copies dlt keeps of loaded packages: the lake has them, and
+        keeping them would double the disk used by every load."""
+        try:
+            storage = self.pipeline._get_load_storage()
+            for load_id in load_ids:
+                storage.delete_loaded_package(load_id)
+        except Exception as exc:  # only disk space is at stake
+            _log.debug("could not delete loaded packages", error=str(exc))
 
 
-class _SchemaFrozen(LakegateError):
+class _SchemaFrozenError(LakegateError):
     """The source's columns changed and the job's schema_contract is freeze."""
 
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from lakegate.errors import ExitCode, LakegateError
 from lakegate.ingest.audit import AuditLog, one_line
-from lakegate.ingest.models import IngestJob, LoadResult
+from lakegate.ingest.models import IngestJob, LoadResult, SourceType
 from lakegate.ingest.pipeline import run_job
 from lakegate.lake.storage import Lake
 from lakegate.observability.logging import bind_correlation, get_logger
@@ -42,6 +42,35 @@ CheckFunction = Callable[..., Any]
 
 DQ_FAILED = frozenset({"fail", "failed", "error"})
 """Check statuses listed in ``dq_failed_checks``."""
+
+_SQL = (
+    "lakegate.ingest.sql_source",
+    "dlt.sources.sql_database",
+    "dlt.sources.sql_database.helpers",
+)
+_PRELOAD: dict[str, tuple[str, ...]] = {
+    "always": (
+        "pyarrow",
+        "pyarrow.parquet",
+        "pyarrow.compute",
+        "dlt",
+        "dlt.common.normalizers.naming.snake_case",
+        "lakegate.ingest.destination",
+    ),
+    SourceType.postgresql: (*_SQL, "sqlalchemy.dialects.postgresql", "connectorx", "psycopg"),
+    SourceType.mysql: (*_SQL, "sqlalchemy.dialects.mysql", "connectorx", "pymysql"),
+    SourceType.sqlite: (*_SQL, "sqlalchemy.dialects.sqlite"),
+    SourceType.mssql: (*_SQL, "sqlalchemy.dialects.mssql", "pymssql"),
+    SourceType.oracle: (*_SQL, "sqlalchemy.dialects.oracle", "oracledb"),
+    SourceType.rest_api: ("lakegate.ingest.rest_source", "dlt.sources.rest_api"),
+    "quality": ("duckdb",),
+}
+"""Modules the real pipeline and quality engine import lazily, imported up front.
+
+Two threads importing the same package for the first time can be handed a partially
+initialised module (Python breaks import-lock cycles that way): seen as ``partially
+initialized module 'pyarrow' has no attribute 'Table'`` when three jobs started at
+once. Importing them in the calling thread before the pool starts avoids it."""
 
 
 class RunProgress(Protocol):
@@ -77,6 +106,8 @@ class RunReport:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     audit_path: str | None = None
+    audit_errors: list[str] = field(default_factory=list)
+    """Audit rows that could not be written (the jobs' results are still in ``results``)."""
 
     @property
     def failed(self) -> list[LoadResult]:
@@ -86,12 +117,12 @@ class RunReport:
     @property
     def exit_code(self) -> ExitCode:
         """0 when every job succeeded, 1 when any failed."""
-        return ExitCode.FAILED if self.failed else ExitCode.OK
+        return ExitCode.FAILED if self.failed or self.audit_errors else ExitCode.OK
 
     @property
     def status(self) -> str:
         """``success`` or ``failed``."""
-        return "failed" if self.failed else "success"
+        return "failed" if self.failed or self.audit_errors else "success"
 
 
 def run_jobs(
@@ -114,7 +145,7 @@ def run_jobs(
     own failure; the report's ``exit_code`` says whether everything succeeded.
     """
     lake = lake or Lake.from_url(settings.lake.url, settings)
-    audit = audit or AuditLog(settings.metadata_dir)
+    audit = audit or AuditLog.from_settings(settings)
     progress = progress or _NoProgress()
     report = RunReport(run_id=run_id or new_run_id())
     pool_size = max(1, min(workers or settings.workers, len(jobs) or 1))
@@ -128,6 +159,8 @@ def run_jobs(
                 _validate(job, result, check_fn, settings, lake)
             return result
 
+    if job_fn is run_job or check_fn is check:
+        preload_modules(jobs, pipeline=job_fn is run_job, quality=check_fn is check)
     order = {job.job_id: i for i, job in enumerate(jobs)}
     with ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="lakegate-job") as pool:
         pending: set[Future[LoadResult]] = {pool.submit(one, job) for job in jobs}
@@ -137,7 +170,11 @@ def run_jobs(
                 for future in done:
                     result = future.result()
                     report.results.append(result)
-                    report.audit_path = audit.write(result)
+                    try:
+                        report.audit_path = audit.write(result)
+                    except LakegateError as exc:
+                        # An unwritable audit must not stop jobs that are already loading.
+                        report.audit_errors.append(one_line(f"job {result.job_id}: {exc}"))
                     progress.job_finished(result)
         except BaseException:
             for future in pending:
@@ -146,6 +183,26 @@ def run_jobs(
     report.results.sort(key=lambda r: order.get(r.job_id, len(order)))
     report.finished_at = datetime.now(UTC)
     return report
+
+
+def preload_modules(
+    jobs: Sequence[IngestJob], *, pipeline: bool = True, quality: bool = True
+) -> None:
+    """Import what the jobs' loads and checks will import, in this thread (see ``_PRELOAD``)."""
+    import importlib
+
+    names: list[str] = []
+    if pipeline:
+        names.extend(_PRELOAD["always"])
+        for source_type in dict.fromkeys(job.source_type for job in jobs):
+            names.extend(_PRELOAD.get(source_type, ()))
+    if quality and any(job.rules_file for job in jobs):
+        names.extend(_PRELOAD["quality"])
+    for name in dict.fromkeys(names):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional driver that is not installed: its jobs will say so
+            continue
 
 
 def new_run_id() -> str:

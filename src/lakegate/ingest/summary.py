@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
@@ -68,6 +69,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         "started_at": report.started_at.isoformat(),
         "finished_at": report.finished_at.isoformat() if report.finished_at else None,
         "audit_file": report.audit_path,
+        "audit_errors": list(report.audit_errors),
         "jobs": [result_to_dict(r) for r in report.results],
     }
 
@@ -90,10 +92,21 @@ def _cells(result: LoadResult) -> list[str]:
 
 def render_table(report: RunReport, console: Console) -> None:
     """The summary as a rich table (a terminal)."""
-    table = Table(title=f"ingest run {report.run_id}", title_justify="left")
+    table = Table(
+        title=f"ingest run {report.run_id}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+    )
     for name in SUMMARY_COLUMNS:
         numeric = name in {"rows", "files", "seconds"}
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
+        # Names may wrap on a narrow terminal; numbers and statuses never do.
+        wraps = name in {"job", "table"}
+        table.add_column(
+            name, justify="right" if numeric else "left", no_wrap=not wraps, overflow="fold"
+        )
     for result in report.results:
         style = "green" if result.status == "success" else "red"
         cells = [escape(c) for c in _cells(result)]
@@ -124,6 +137,8 @@ def _print_footer(report: RunReport, write: Any) -> None:
     if report.audit_path:
         line += f"; audit: {report.audit_path}"
     write(line)
+    for problem in report.audit_errors:
+        write(f"audit not written: {problem}")
 
 
 class PlainProgress:

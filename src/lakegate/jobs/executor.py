@@ -96,8 +96,9 @@ class InProcessExecutor:
         for handle in handles:
             if handle.deadline is not None:  # started: interrupt it
                 handle.token.stop("shutdown")
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
             if wait:
                 end = time.monotonic() + timeout_s
                 for handle in handles:
@@ -114,15 +115,25 @@ class InProcessExecutor:
     # -- runs ------------------------------------------------------------------------
 
     def submit(self, run_id: str) -> None:
-        """Queue ``run_id`` for execution (a no-op if it is already here)."""
-        if self._pool is None:
-            raise RuntimeError("executor not started")
+        """Queue ``run_id`` for execution (a no-op if it is already here).
+
+        Before :meth:`start` or after :meth:`shutdown` the run simply stays ``queued`` in
+        the catalog: the next start re-submits it.
+        """
+        pool = self._pool
+        if pool is None:
+            log.info("run.left_queued", run_id=run_id, reason="executor not running")
+            return
         with self._lock:
             if run_id in self._handles:
                 return
             handle = _Handle(run_id)
             self._handles[run_id] = handle
-        handle.future = self._pool.submit(self._work, handle)
+        try:
+            handle.future = pool.submit(self._work, handle)
+        except RuntimeError:  # shut down meanwhile: the run stays queued for the next start
+            with self._lock:
+                self._handles.pop(run_id, None)
 
     def cancel(self, run_id: str) -> bool:
         """Stop a run executing in this process; False when it is not here."""

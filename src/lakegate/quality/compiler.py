@@ -49,6 +49,8 @@ class PlannedCheck:
     """Role -> index in :attr:`Plan.queries`."""
     samples: exp.Query | None = None
     """Failed rows query (no LIMIT); engines add ``LIMIT n``."""
+    sampled_queries: set[int] = field(default_factory=set)
+    """Indexes in :attr:`Plan.queries` whose rows double as samples (see CheckSql)."""
 
 
 @dataclass
@@ -212,6 +214,8 @@ def compile_rules(
             item.metrics[role] = metric_alias(expression)
         for role, query in compiled.queries.items():
             item.queries[role] = len(queries)
+            if role in compiled.sampled_queries:
+                item.sampled_queries.add(len(queries))
             queries.append(query)
         planned.append(item)
 

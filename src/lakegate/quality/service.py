@@ -71,6 +71,8 @@ class _Run:
         self.settings = settings
         self.samples = samples
         self.queries = 0
+        self.sampled_rows: dict[int, list[dict[str, Any]]] = {}
+        """Rows of plan queries that double as samples, by query index."""
         self._ref_columns: dict[str, Mapping[str, str]] = {}
 
     def ref_columns(self, spec: str, placeholder: str) -> Mapping[str, str]:
@@ -123,10 +125,14 @@ class _Run:
         rows: list[dict[str, Any]] = []
         failures: dict[int, str] = {}
         owner = {i: p.index for p in plan.checks for i in p.queries.values()}
+        sampled = {i for p in plan.checks for i in p.sampled_queries}
         for position, query in enumerate(plan.queries):
             try:
-                found = self.fetch(query, limit=1)
+                limit = max(self.samples, 1) if position in sampled else 1
+                found = self.fetch(query, limit=limit)
                 rows.append(found[0] if found else {})
+                if position in sampled:
+                    self.sampled_rows[position] = found[: self.samples]
             except EngineQueryError as exc:
                 rows.append({})
                 failures[owner[position]] = str(exc)
@@ -157,7 +163,15 @@ class _Run:
         return evaluate(planned.check, observation), observation
 
     def add_samples(self, planned: PlannedCheck, result: CheckResult) -> None:
-        if self.samples <= 0 or planned.samples is None or result.status not in ("fail", "warn"):
+        if self.samples <= 0 or result.status not in ("fail", "warn"):
+            return
+        for position in sorted(planned.sampled_queries):
+            result.samples = [
+                {k: v for k, v in row.items() if not k.startswith("lg_")}
+                for row in self.sampled_rows.get(position, [])
+            ]
+            return
+        if planned.samples is None:
             return
         try:
             result.samples = self.fetch(planned.samples, limit=self.samples)

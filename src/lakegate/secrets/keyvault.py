@@ -56,6 +56,17 @@ DESTINATION_SECRETS = {
 """``[destination.filesystem.credentials]`` fields and their Key Vault names."""
 
 
+SECRET_WORDS = ("password", "token", "secret", "key", "sas", "credential")
+"""Name parts whose values are masked in every message once read (hosts and database
+names are not secret, and masking short ones like ``erp`` would garble messages)."""
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a field or secret name (``postgres-erp-password``) holds a credential."""
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
 def vault_secret_name(key: str, sections: Sequence[str], *, secret: bool = False) -> str | None:
     """The Key Vault name of a dlt lookup, or None when the vault does not hold it.
 
@@ -142,7 +153,7 @@ class KeyVaultProvider(ConfigProvider):
             value = read_secret(self._client, self.vault_url, name)
         except ResourceNotFoundError:
             value = None
-        if value is not None:
+        if value is not None and is_secret_name(name):
             register_secret(value)
         with self._lock:
             self._cache[name] = value

@@ -17,7 +17,12 @@ from typing import Any
 
 from lakegate.errors import ConfigError, LakegateError, MultipleConfigError
 from lakegate.observability.redact import register_secret
-from lakegate.secrets.keyvault import DESTINATION_SECRETS, read_secret, vault_error
+from lakegate.secrets.keyvault import (
+    DESTINATION_SECRETS,
+    is_secret_name,
+    read_secret,
+    vault_error,
+)
 from lakegate.secrets.naming import secret_name
 
 
@@ -129,7 +134,10 @@ def plan_migration(path: Path) -> list[PlannedSecret]:
             planned.append(PlannedSecret(name, f"destination.filesystem.credentials.{field}", text))
     seen: dict[str, str] = {}
     for item in planned:
-        register_secret(item.value)
+        # Mask credential values everywhere; host or database names are not secret, and
+        # registering short ones ("erp") would garble unrelated messages.
+        if is_secret_name(item.key.rsplit(".", 1)[-1]):
+            register_secret(item.value)
         if item.name in seen:
             problems.append(
                 f"{path}: {item.key} and {seen[item.name]} both map to secret {item.name}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import duckdb
 import fsspec
@@ -110,3 +111,47 @@ def test_tag_blobs_without_index_tags_writes_metadata_only(
 def test_az_lake_without_credentials_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="LAKEGATE_AZURE_STORAGE_ACCOUNT"):
         Lake.from_url("az://raw-data", get_settings())
+
+
+def test_cli_ls_lists_the_az_lake(container: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from lakegate.cli import main
+
+    lake = Lake.from_url(f"az://{container}/raw-data", get_settings())
+    lake.fs.pipe(lake.path("orders/2026/01/02/a.parquet"), b"12345")
+    lake.fs.pipe(lake.path("customers/2026/01/02/b.parquet"), b"1")
+    assert main(["lake", "ls", "orders", "--lake", lake.url, "-o", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["path"], r["size"]) for r in rows] == [("orders/2026/01/02/a.parquet", 5)]
+
+
+def test_quality_check_reads_an_az_dataset(
+    container: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from lakegate.cli import main
+
+    lake = Lake.from_url(f"az://{container}/raw-data", get_settings())
+    with lake.fs.open(lake.path("orders/2026/01/02/1.parquet"), "wb") as fh:
+        pq.write_table(pa.table({"order_id": [1, 2, 2], "amount": [1.0, -5.0, 3.0]}), fh)
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "dataset: orders\nchecks:\n  - {type: row_count, min: 1}\n"
+        "  - {type: unique, column: order_id}\n"
+    )
+    code = main(
+        ["check", "--rules", str(rules), f"{lake.url}/orders/*/*/*/*.parquet", "-o", "json"]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rows"] == 3
+    assert code == 1  # the duplicate order_id fails the error-severity unique check
+
+
+def test_tagging_a_missing_blob_is_a_storage_error_naming_it(container: str) -> None:
+    from lakegate.errors import StorageError
+
+    lake = Lake.from_url(f"az://{container}", get_settings())
+    with pytest.raises(StorageError, match=f"cannot tag blob {container}/missing.parquet"):
+        tag_blobs(lake, [lake.path("missing.parquet")], {"run_id": "r"})

@@ -21,14 +21,19 @@ from .conftest import SetSource, read_lake_table, table_files
 
 pytestmark = pytest.mark.integration
 
-AWKWARD_TEXT = "it's \"quoted\"\nsecond line; ünïcödé ✓ 日本"
+AWKWARD_TEXT = 'it\'s "quoted"\nsecond line; ünïcödé ✓ 日本'
 
 
 def _connect(url: str) -> Any:
     u = make_url(url)
     return pymysql.connect(
-        host=u.host, port=u.port or 3306, user=u.username, password=u.password or "",
-        database=u.database, autocommit=True, charset="utf8mb4",
+        host=u.host,
+        port=u.port or 3306,
+        user=u.username,
+        password=u.password or "",
+        database=u.database,
+        autocommit=True,
+        charset="utf8mb4",
     )
 
 
@@ -79,9 +84,14 @@ def customers(mysql_url: str, set_source: SetSource) -> str:
             mysql_url,
             "INSERT INTO customers VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             params=(
-                i, Decimal(i) * Decimal("2.125"), f"2024-03-01 10:{i:02d}:00.123456",
-                f"1990-01-{(i % 28) + 1:02d}", i % 2 == 0, json.dumps({"k": i, "l": [1, 2]}),
-                f"00000000-0000-0000-0000-{i:012d}", AWKWARD_TEXT + str(i),
+                i,
+                Decimal(i) * Decimal("2.125"),
+                f"2024-03-01 10:{i:02d}:00.123456",
+                f"1990-01-{(i % 28) + 1:02d}",
+                i % 2 == 0,
+                json.dumps({"k": i, "l": [1, 2]}),
+                f"00000000-0000-0000-0000-{i:012d}",
+                AWKWARD_TEXT + str(i),
                 f"2024-01-01 {i % 24:02d}:00:00",
             ),
         )
@@ -97,7 +107,9 @@ def test_full_load_keeps_every_awkward_value(
     assert result.status == "success", result.error
     assert result.rows_loaded == 31
     got = {r["id"]: r for r in read_lake_table(result.file_paths).to_pylist()}
-    source = _rows(customers, "SELECT id, balance, seen_at, born, vip, prefs, ref, note FROM customers")
+    source = _rows(
+        customers, "SELECT id, balance, seen_at, born, vip, prefs, ref, note FROM customers"
+    )
     assert len(source) == len(got) == 31
     for sid, balance, seen_at, born, vip, prefs, ref, note in source:
         row = got[sid]

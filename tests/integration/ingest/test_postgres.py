@@ -20,7 +20,7 @@ from .conftest import SetSource, read_lake_table, table_files
 
 pytestmark = pytest.mark.integration
 
-AWKWARD_TEXT = "it's \"quoted\"\nsecond line; ünïcödé ✓ 日本"
+AWKWARD_TEXT = 'it\'s "quoted"\nsecond line; ünïcödé ✓ 日本'
 
 
 def _exec(url: str, *sql: str) -> None:
@@ -57,7 +57,8 @@ def orders(pg_url: str, set_source: SetSource) -> str:
             active boolean, attrs jsonb, ref uuid, note text, updated_at timestamptz NOT NULL)""",
         f"""INSERT INTO orders
             SELECT i, i * 1.125, TIMESTAMPTZ '2024-03-01 10:00:00+02' + i * INTERVAL '1 minute',
-                   DATE '2024-01-31' + i, i % 2 = 0, jsonb_build_object('k', i, 'tags', '[1, 2]'::jsonb),
+                   DATE '2024-01-31' + i, i % 2 = 0,
+                   jsonb_build_object('k', i, 'tags', '[1, 2]'::jsonb),
                    md5(i::text)::uuid, {psycopg.sql.quote(AWKWARD_TEXT)} || i,
                    TIMESTAMPTZ '2024-01-01 00:00:00+00' + i * INTERVAL '1 hour'
             FROM generate_series(1, 50) AS i""",
@@ -68,15 +69,15 @@ def orders(pg_url: str, set_source: SetSource) -> str:
     return pg_url
 
 
-def test_full_load_keeps_every_awkward_value(
-    orders: str, lake: Lake, settings: Settings
-) -> None:
+def test_full_load_keeps_every_awkward_value(orders: str, lake: Lake, settings: Settings) -> None:
     result = run_job(_job(), lake=lake, settings=settings, run_id="r1")
     assert result.status == "success", result.error
     assert result.rows_loaded == 51
     assert result.files == len(result.file_paths) == 1
     assert result.file_paths[0].startswith(lake.path("orders") + "/")
-    assert result.file_paths[0].endswith(f"{result.load_id}." + result.file_paths[0].split(".")[-2] + ".parquet")
+    assert result.file_paths[0].endswith(
+        f"{result.load_id}." + result.file_paths[0].split(".")[-2] + ".parquet"
+    )
 
     lake_rows = {r["id"]: r for r in read_lake_table(result.file_paths).to_pylist()}
     source = _rows(orders, "SELECT id, amount, paid_at, due, active, attrs, ref, note FROM orders")
@@ -130,8 +131,10 @@ def test_incremental_loads_new_and_updated_rows_only(
 
     _exec(
         orders,
-        "INSERT INTO orders (id, note, updated_at) VALUES (60, 'new', TIMESTAMPTZ '2024-02-01 00:00+00')",
-        "UPDATE orders SET note = 'changed', updated_at = TIMESTAMPTZ '2024-02-02 00:00+00' WHERE id = 3",
+        "INSERT INTO orders (id, note, updated_at)"
+        " VALUES (60, 'new', TIMESTAMPTZ '2024-02-01 00:00+00')",
+        "UPDATE orders SET note = 'changed',"
+        " updated_at = TIMESTAMPTZ '2024-02-02 00:00+00' WHERE id = 3",
     )
     second = run_job(job, lake=lake, settings=settings, run_id="r2")
     assert second.status == "success", second.error
@@ -156,7 +159,8 @@ def test_lag_rereads_late_arriving_rows(orders: str, lake: Lake, settings: Setti
     # a row committed late, stamped 1 hour before the last watermark (2024-01-03 04:00)
     _exec(
         orders,
-        "INSERT INTO orders (id, note, updated_at) VALUES (70, 'late', TIMESTAMPTZ '2024-01-03 03:00+00')",
+        "INSERT INTO orders (id, note, updated_at)"
+        " VALUES (70, 'late', TIMESTAMPTZ '2024-01-03 03:00+00')",
     )
     second = run_job(job, lake=lake, settings=settings, run_id="r2")
     assert second.status == "success", second.error
@@ -167,30 +171,34 @@ def test_lag_rereads_late_arriving_rows(orders: str, lake: Lake, settings: Setti
     run_job(plain, lake=lake, settings=settings, run_id="r3")
     _exec(
         orders,
-        "INSERT INTO orders (id, note, updated_at) VALUES (71, 'late', TIMESTAMPTZ '2024-01-03 03:30+00')",
+        "INSERT INTO orders (id, note, updated_at)"
+        " VALUES (71, 'late', TIMESTAMPTZ '2024-01-03 03:30+00')",
     )
     missed = run_job(plain, lake=lake, settings=settings, run_id="r4")
     assert missed.rows_loaded == 0
 
 
-class _Boom(RuntimeError):
+class _CrashError(RuntimeError):
     pass
 
 
 def test_failed_load_keeps_watermark_and_rerun_is_exact(
     orders: str, lake: Lake, settings: Settings
 ) -> None:
-    job = _job(load_type="INCREMENTAL", watermark_column="updated_at", chunk_size=10, backend="pyarrow")
+    job = _job(
+        load_type="INCREMENTAL", watermark_column="updated_at", chunk_size=10, backend="pyarrow"
+    )
     first = run_job(job, lake=lake, settings=settings, run_id="r1")
     _exec(
         orders,
-        "INSERT INTO orders (id, note, updated_at) SELECT i, 'batch2', TIMESTAMPTZ '2024-03-01 00:00+00'"
-        " + i * INTERVAL '1 minute' FROM generate_series(100, 139) AS i",
+        "INSERT INTO orders (id, note, updated_at) SELECT i, 'batch2',"
+        " TIMESTAMPTZ '2024-03-01 00:00+00' + i * INTERVAL '1 minute'"
+        " FROM generate_series(100, 139) AS i",
     )
 
     def crash_midway(_job_id: str, rows: int) -> None:
         if rows >= 20:  # two chunks extracted, then the "process" dies
-            raise _Boom("simulated crash while extracting")
+            raise _CrashError("simulated crash while extracting")
 
     failed = run_job(job, lake=lake, settings=settings, run_id="r2", progress=crash_midway)
     assert failed.status == "failed"
@@ -216,7 +224,9 @@ def test_fresh_container_restores_state_and_drops_unfinished_files(
     shutil.copy(first.file_paths[0], orphan)
     # and the container is new: no local pipeline folder
     shutil.rmtree(pipelines_dir(settings, lake))
-    _exec(orders, "INSERT INTO orders (id, updated_at) VALUES (80, TIMESTAMPTZ '2024-05-01 00:00+00')")
+    _exec(
+        orders, "INSERT INTO orders (id, updated_at) VALUES (80, TIMESTAMPTZ '2024-05-01 00:00+00')"
+    )
 
     second = run_job(job, lake=lake, settings=settings, run_id="r2")
     assert second.status == "success", second.error
@@ -231,7 +241,11 @@ def test_added_column_is_reported_and_freeze_loads_nothing(
     orders: str, lake: Lake, settings: Settings
 ) -> None:
     assert run_job(_job(), lake=lake, settings=settings, run_id="r1").schema_changed is False
-    _exec(orders, "ALTER TABLE orders ADD COLUMN discount numeric(5, 2)", "ALTER TABLE orders DROP COLUMN due")
+    _exec(
+        orders,
+        "ALTER TABLE orders ADD COLUMN discount numeric(5, 2)",
+        "ALTER TABLE orders DROP COLUMN due",
+    )
 
     frozen = run_job(_job(schema_contract="freeze"), lake=lake, settings=settings, run_id="r2")
     assert frozen.status == "failed"
@@ -282,7 +296,9 @@ def test_partitions_split_the_read_without_losing_rows(
         progress=lambda _j, n: calls.append(n),
     )
     assert result.status == "success", result.error
-    assert sorted(r["id"] for r in read_lake_table(result.file_paths).to_pylist()) == list(range(1, 52))
+    assert sorted(r["id"] for r in read_lake_table(result.file_paths).to_pylist()) == list(
+        range(1, 52)
+    )
     assert calls and calls[-1] == 51 and calls == sorted(calls)
 
 
@@ -298,3 +314,13 @@ def test_unknown_table_and_refused_connection_are_one_line(
     assert down.status == "failed"
     assert down.error == "job orders: cannot connect to 127.0.0.1:1: connection refused"
     assert "S3cr3t" not in repr(down)
+
+
+def test_adbc_backend_loads_the_same_values(orders: str, lake: Lake, settings: Settings) -> None:
+    result = run_job(_job(backend="adbc", chunk_size=20), lake=lake, settings=settings, run_id="r1")
+    assert result.status == "success", result.error
+    got = {r["id"]: r for r in read_lake_table(result.file_paths).to_pylist()}
+    source = _rows(orders, "SELECT id, amount, paid_at, note FROM orders")
+    assert len(got) == len(source) == 51
+    for sid, amount, paid_at, note in source:
+        assert (got[sid]["amount"], got[sid]["paid_at"], got[sid]["note"]) == (amount, paid_at, note)

@@ -239,3 +239,40 @@ def test_yaml_syntax_and_shape_errors(tmp_path: Path) -> None:
     assert line.startswith("config.yml: line ") and "invalid YAML" in line
     bad.write_text("job: []\n")
     assert problems(bad) == ["config.yml: expected a 'jobs:' list at the top level"]
+
+
+def test_source_rules_are_checked_before_anything_runs(tmp_path: Path) -> None:
+    """lag, backend and REST endpoint sets are checked by the pipeline's own parsers."""
+    (tmp_path / "api.yml").write_text(
+        "client: {base_url: 'http://localhost:1/'}\nresources: [contacts, deals]\n"
+    )
+    (tmp_path / "broken.yml").write_text("client: {}\nresources: [a]\n")
+    header = [*HEADER, "lag", "backend", "endpoint_config"]
+    rows = [
+        [*good_row(job_id="a", table_name="a").values(), "2 hours", None, None],
+        [*good_row(job_id="b", table_name="b", source_type="oracle").values(), None,
+         "connectorx", None],
+        [*good_row(job_id="c", table_name="companies", source_type="rest_api").values(), None,
+         None, "api.yml"],
+        [*good_row(job_id="d", table_name="d", source_type="rest_api").values(), None, None,
+         "broken.yml"],
+        [*good_row(job_id="e", table_name="contacts", source_type="rest_api").values(), "1d",
+         None, "api.yml"],
+    ]  # fmt: skip
+    assert problems(book(tmp_path / "c.xlsx", header, rows)) == [
+        "c.xlsx: sheet jobs, row 2, column lag: "
+        "'2 hours' is not a duration like 30m, 2h, 1d or a number",
+        "c.xlsx: sheet jobs, row 3, column backend: backend connectorx cannot read oracle "
+        "without native client libraries; use pyarrow",
+        "c.xlsx: sheet jobs, row 4, column table_name: "
+        "no resource 'companies' in the endpoint_config (resources: contacts, deals)",
+        "c.xlsx: sheet jobs, row 5, column endpoint_config: client.base_url is missing",
+    ]
+
+
+def test_sheet_name_case_and_other_sheets_and_empty_sheet(tmp_path: Path) -> None:
+    path = book(tmp_path / "c.xlsx", HEADER, [list(good_row().values())], sheet=" Jobs ")
+    assert [j.job_id for j in load_jobs(path)] == ["orders"]
+    assert problems(book(tmp_path / "e.xlsx", [], [])) == [
+        "e.xlsx: sheet jobs: the sheet is empty (no header row)"
+    ]

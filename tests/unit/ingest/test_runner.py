@@ -287,3 +287,15 @@ def test_docs_describe_every_column() -> None:
     audit = (docs / "audit.md").read_text()
     assert [c for c in ALL_COLUMNS if f"| `{c}` |" not in configuration] == []
     assert [c for c in AUDIT_COLUMNS if f"`{c}`" not in audit] == []
+
+
+def test_unwritable_audit_does_not_stop_the_jobs(settings: Settings, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the metadata folder should be")
+    settings.metadata_dir = str(blocker)
+    loads = FakeLoads()
+    report = run(settings, [job("a"), job("b")], workers=1, job_fn=loads)
+    assert sorted(loads.calls) == ["a", "b"]
+    assert [r.status for r in report.results] == ["success", "success"]
+    assert len(report.audit_errors) == 2 and report.audit_errors[0].startswith("job ")
+    assert report.exit_code == ExitCode.FAILED

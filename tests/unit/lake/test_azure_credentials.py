@@ -33,12 +33,15 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_nothing_configured_names_the_settings(env: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ConfigError, match="LAKEGATE_AZURE_STORAGE_ACCOUNT.*CONNECTION_STRING"):
+    with pytest.raises(ConfigError, match=r"LAKEGATE_AZURE_STORAGE_ACCOUNT.*CONNECTION_STRING"):
         storage_options(get_settings())
 
 
 def test_connection_string_wins_over_everything(env: pytest.MonkeyPatch) -> None:
-    conn = f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={KEY};EndpointSuffix=core.windows.net"
+    conn = (
+        f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={KEY};"
+        "EndpointSuffix=core.windows.net"
+    )
     env.setenv("LAKEGATE_AZURE_CONNECTION_STRING", conn)
     env.setenv("LAKEGATE_AZURE_STORAGE_ACCOUNT", "other")
     env.setenv("LAKEGATE_AZURE_SAS_TOKEN", SAS)

@@ -137,7 +137,7 @@ def test_duplicate_names_and_bad_yaml(tmp_path: Path) -> None:
         parse_lifecycle([{"name": "a", "delete_after_days": 1}] * 2)
     path = tmp_path / "broken.yml"
     path.write_text("lifecycle: [\n")
-    with pytest.raises(ConfigError, match="broken.yml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"broken\.yml: not valid YAML"):
         load_lifecycle(path)
     with pytest.raises(ConfigError, match="not found"):
         load_lifecycle(tmp_path / "missing.yml")

@@ -31,11 +31,21 @@ ROWS: list[tuple[Any, ...]] = [
     (5, 10, 30.0, "c@x.com", "deleted", UUID, "2026-12-31", NOW - timedelta(days=6)),
 ]
 COLUMNS = ["order_id", "customer_id", "amount", "email", "status", "uid", "day", "created_at"]
-TYPES = [pa.int64(), pa.int64(), pa.float64(), pa.string(), pa.string(), pa.string(),
-         pa.string(), pa.timestamp("us")]
+TYPES = [
+    pa.int64(),
+    pa.int64(),
+    pa.float64(),
+    pa.string(),
+    pa.string(),
+    pa.string(),
+    pa.string(),
+    pa.timestamp("us"),
+]
 
 
-def write_parquet(path: Path, columns: list[str], types: list[pa.DataType], rows: list[tuple[Any, ...]]) -> Path:
+def write_parquet(
+    path: Path, columns: list[str], types: list[pa.DataType], rows: list[tuple[Any, ...]]
+) -> Path:
     arrays = [pa.array([row[i] for row in rows], type=t) for i, t in enumerate(types)]
     pq.write_table(pa.Table.from_arrays(arrays, names=columns), path)
     return path
@@ -45,15 +55,20 @@ def write_parquet(path: Path, columns: list[str], types: list[pa.DataType], rows
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("quality_data")
     write_parquet(root / "orders.parquet", COLUMNS, TYPES, ROWS)
-    write_parquet(root / "customers.parquet", ["customer_id", "name"], [pa.int64(), pa.string()],
-                  [(10, "a"), (11, "b"), (12, "c"), (None, "nobody")])
+    write_parquet(
+        root / "customers.parquet",
+        ["customer_id", "name"],
+        [pa.int64(), pa.string()],
+        [(10, "a"), (11, "b"), (12, "c"), (None, "nobody")],
+    )
     return root
 
 
 def run(data: Path, *checks: dict[str, Any], samples: int = 10, **top: Any) -> QualityResult:
     rules = parse_rules({**top, "checks": list(checks)}, source="test.yml")
-    return run_check(rules, str(data / "orders.parquet"), settings=get_settings(),
-                     lake=None, samples=samples)
+    return run_check(
+        rules, str(data / "orders.parquet"), settings=get_settings(), lake=None, samples=samples
+    )
 
 
 def one(data: Path, check: dict[str, Any], **top: Any) -> CheckResult:
@@ -88,8 +103,9 @@ def test_unique_counts_every_row_of_a_duplicated_key(data: Path) -> None:
 
 
 def test_accepted_and_forbidden_values_let_nulls_pass(data: Path) -> None:
-    accepted = one(data, {"type": "accepted_values", "column": "status",
-                          "values": ["new", "paid", "shipped"]})
+    accepted = one(
+        data, {"type": "accepted_values", "column": "status", "values": ["new", "paid", "shipped"]}
+    )
     assert (accepted.failed_rows, accepted.samples) == (1, [{"status": "deleted"}])
     forbidden = one(data, {"type": "forbidden_values", "column": "status", "values": ["deleted"]})
     assert forbidden.failed_rows == 1
@@ -102,12 +118,34 @@ def test_between_with_mostly(data: Path) -> None:
     assert (result.failed_rows, result.status) == (2, "fail")  # -1 and 500; NULL passes
     assert sorted(s["amount"] for s in result.samples) == [-1.0, 500.0]
     # 4 of 6 rows pass (66.7%).
-    assert one(data, {"type": "between", "column": "amount", "min": 0, "max": 100,
-                      "mostly": 0.6}).status == "pass"
-    assert one(data, {"type": "between", "column": "amount", "min": 0, "max": 100,
-                      "mostly": 0.7, "severity": "warn"}).status == "warn"
-    dates = one(data, {"type": "between", "column": "created_at",
-                       "min": (NOW - timedelta(days=4, hours=1)).isoformat(sep=" ")})
+    assert (
+        one(
+            data, {"type": "between", "column": "amount", "min": 0, "max": 100, "mostly": 0.6}
+        ).status
+        == "pass"
+    )
+    assert (
+        one(
+            data,
+            {
+                "type": "between",
+                "column": "amount",
+                "min": 0,
+                "max": 100,
+                "mostly": 0.7,
+                "severity": "warn",
+            },
+        ).status
+        == "warn"
+    )
+    dates = one(
+        data,
+        {
+            "type": "between",
+            "column": "created_at",
+            "min": (NOW - timedelta(days=4, hours=1)).isoformat(sep=" "),
+        },
+    )
     assert dates.failed_rows == 2  # created 5 and 6 days ago
 
 
@@ -131,15 +169,35 @@ def test_length(data: Path) -> None:
 
 
 def test_schema(data: Path) -> None:
-    ok = one(data, {"type": "schema", "columns": ["order_id", "email"],
-                    "types": {"order_id": "integer", "amount": "float", "created_at": "timestamp"}})
+    ok = one(
+        data,
+        {
+            "type": "schema",
+            "columns": ["order_id", "email"],
+            "types": {"order_id": "integer", "amount": "float", "created_at": "timestamp"},
+        },
+    )
     assert ok.status == "pass"
-    bad = one(data, {"type": "schema", "columns": ["order_id", "missing_col"],
-                     "types": {"email": "integer"}, "strict": True})
+    bad = one(
+        data,
+        {
+            "type": "schema",
+            "columns": ["order_id", "missing_col"],
+            "types": {"email": "integer"},
+            "strict": True,
+        },
+    )
     assert bad.status == "fail"
     assert bad.observed_value["missing"] == ["missing_col"]
     assert bad.observed_value["wrong_types"] == {"email": "VARCHAR"}
-    assert set(bad.observed_value["unexpected"]) == {"customer_id", "amount", "status", "uid", "day", "created_at"}
+    assert set(bad.observed_value["unexpected"]) == {
+        "customer_id",
+        "amount",
+        "status",
+        "uid",
+        "day",
+        "created_at",
+    }
 
 
 def test_freshness(data: Path) -> None:
@@ -148,23 +206,28 @@ def test_freshness(data: Path) -> None:
     assert 3500 < fresh.observed_value < 3700  # newest row is one hour old
     stale = one(data, {"type": "freshness", "column": "created_at", "max_age": "30m"})
     assert stale.status == "fail"
-    filtered = one(data, {"type": "freshness", "column": "created_at", "max_age": "2d",
-                          "filter": "status = 'paid'"})
+    filtered = one(
+        data,
+        {"type": "freshness", "column": "created_at", "max_age": "2d", "filter": "status = 'paid'"},
+    )
     assert filtered.status == "fail"  # newest paid order is 3 days old
 
 
 def test_aggregates(data: Path) -> None:
     def value(metric: str) -> Any:
-        return one(data, {"type": "aggregate", "column": "amount", "metric": metric,
-                          "min": -1000, "max": 1000}).observed_value
+        return one(
+            data,
+            {"type": "aggregate", "column": "amount", "metric": metric, "min": -1000, "max": 1000},
+        ).observed_value
 
     assert value("min") == -1.0
     assert value("max") == 500.0
     assert value("sum") == 559.0
     assert value("mean") == pytest.approx(111.8)
     assert value("stddev") == pytest.approx(statistics.stdev([10.0, 20.0, -1.0, 500.0, 30.0]))
-    distinct = one(data, {"type": "aggregate", "column": "customer_id",
-                          "metric": "distinct_count", "max": 3})
+    distinct = one(
+        data, {"type": "aggregate", "column": "customer_id", "metric": "distinct_count", "max": 3}
+    )
     assert (distinct.observed_value, distinct.status) == (4, "fail")
 
 
@@ -176,38 +239,65 @@ def test_expression_null_passes(data: Path) -> None:
 def test_custom_sql(data: Path) -> None:
     failed = one(data, {"type": "custom_sql", "query": "SELECT * FROM dataset WHERE amount > 100"})
     assert (failed.status, failed.failed_rows, failed.samples[0]["order_id"]) == ("fail", 1, 3)
-    metric = one(data, {"type": "custom_sql", "name": "paid",
-                        "metric_query": "SELECT count(*) FROM dataset WHERE status = 'paid'",
-                        "min": 2, "max": 2})
+    metric = one(
+        data,
+        {
+            "type": "custom_sql",
+            "name": "paid",
+            "metric_query": "SELECT count(*) FROM dataset WHERE status = 'paid'",
+            "min": 2,
+            "max": 2,
+        },
+    )
     assert (metric.status, metric.observed_value) == ("pass", 2)
 
 
 def test_referential_and_reconcile(data: Path) -> None:
     customers = str(data / "customers.parquet")
-    ref = one(data, {"type": "referential", "column": "customer_id", "ref_dataset": customers,
-                     "ref_column": "customer_id"})
+    ref = one(
+        data,
+        {
+            "type": "referential",
+            "column": "customer_id",
+            "ref_dataset": customers,
+            "ref_column": "customer_id",
+        },
+    )
     assert (ref.failed_rows, ref.samples) == (1, [{"customer_id": 13}])
     same = one(data, {"type": "reconcile", "other_dataset": str(data / "orders.parquet")})
     assert (same.status, same.observed_value) == ("pass", 6)
     other = one(data, {"type": "reconcile", "other_dataset": customers})
     assert (other.status, other.threshold) == ("fail", {"equals": 4, "tolerance": 0.0})
-    assert one(data, {"type": "reconcile", "other_dataset": customers, "tolerance": 2}).status == "pass"
-    assert one(data, {"type": "reconcile", "other_dataset": customers,
-                      "tolerance_percent": 50}).status == "pass"
+    assert (
+        one(data, {"type": "reconcile", "other_dataset": customers, "tolerance": 2}).status
+        == "pass"
+    )
+    assert (
+        one(data, {"type": "reconcile", "other_dataset": customers, "tolerance_percent": 50}).status
+        == "pass"
+    )
 
 
 def test_rule_file_filter_applies_to_every_check(data: Path) -> None:
-    result = run(data, {"type": "row_count", "equals": 4},
-                 {"type": "between", "column": "amount", "min": 0},
-                 filter="status IS NOT NULL AND status <> 'deleted'")
+    result = run(
+        data,
+        {"type": "row_count", "equals": 4},
+        {"type": "between", "column": "amount", "min": 0},
+        filter="status IS NOT NULL AND status <> 'deleted'",
+    )
     assert result.rows == 4
     assert [c.status for c in result.checks] == ["pass", "fail"]
     assert result.checks[1].checked_rows == 4
 
 
 def test_samples_only_for_failing_checks_and_bounded(data: Path) -> None:
-    result = run(data, {"type": "not_null", "column": "order_id"},
-                 {"type": "regex", "column": "status", "pattern": "^x$"}, samples=2, keys=["order_id"])
+    result = run(
+        data,
+        {"type": "not_null", "column": "order_id"},
+        {"type": "regex", "column": "status", "pattern": "^x$"},
+        samples=2,
+        keys=["order_id"],
+    )
     passing, failing = result.checks
     assert passing.samples == []
     assert failing.failed_rows == 5 and len(failing.samples) == 2

@@ -27,258 +27,313 @@ COLS = {
 REF_COLS = {"customer_id": "BIGINT", "amount": "DOUBLE"}
 
 GOLDEN = {
-    'row_count': (
-        {'type': 'row_count', 'min': 1},
+    "row_count": (
+        {"type": "row_count", "min": 1},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "duckdb": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [],
+                "samples": [],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "postgres": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [],
+                "samples": [],
             },
         },
     ),
-    'not_null': (
-        {'type': 'not_null', 'column': 'email', 'missing_values': ['', 'N/A']},
+    "not_null": (
+        {"type": "not_null", "column": "email", "missing_values": ["", "N/A"]},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, COUNT_IF("email" IS NULL OR "email" IN (\'\', \'N/A\')) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "email" FROM lg_dataset WHERE "email" IS NULL OR "email" IN (\'\', \'N/A\')'],
+            "duckdb": {
+                "scan": "SELECT COUNT(*) AS lg_rows, COUNT_IF(\"email\" IS NULL OR \"email\" IN ('', 'N/A')) AS m0 FROM lg_dataset",
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "email" FROM lg_dataset WHERE "email" IS NULL OR "email" IN (\'\', \'N/A\')'
+                ],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN "email" IS NULL OR "email" IN (\'\', \'N/A\') THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "email" FROM lg_dataset WHERE "email" IS NULL OR "email" IN (\'\', \'N/A\')'],
+            "postgres": {
+                "scan": "SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN \"email\" IS NULL OR \"email\" IN ('', 'N/A') THEN 1 ELSE 0 END) AS m0 FROM lg_dataset",
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "email" FROM lg_dataset WHERE "email" IS NULL OR "email" IN (\'\', \'N/A\')'
+                ],
             },
         },
     ),
-    'unique': (
-        {'type': 'unique', 'columns': ['id', 'status']},
+    "unique": (
+        {"type": "unique", "columns": ["id", "status"]},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': ['SELECT SUM(duplicate_count) AS failed_rows, COUNT(*) AS duplicate_keys FROM (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) AS duplicates'],
-                'samples': ['SELECT * FROM (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) AS duplicates ORDER BY duplicate_count DESC'],
+            "duckdb": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [
+                    'SELECT "id", "status", duplicate_count, SUM(duplicate_count) OVER () AS lg_failed_rows, COUNT(*) OVER () AS lg_duplicate_keys FROM (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) AS duplicates ORDER BY duplicate_count DESC'
+                ],
+                "samples": [],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': ['SELECT SUM(duplicate_count) AS failed_rows, COUNT(*) AS duplicate_keys FROM (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) AS duplicates'],
-                'samples': ['SELECT * FROM (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) AS duplicates ORDER BY duplicate_count DESC NULLS LAST'],
+            "postgres": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [
+                    'SELECT "id", "status", duplicate_count, SUM(duplicate_count) OVER () AS lg_failed_rows, COUNT(*) OVER () AS lg_duplicate_keys FROM (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) AS duplicates ORDER BY duplicate_count DESC NULLS LAST'
+                ],
+                "samples": [],
             },
         },
     ),
-    'accepted_values': (
-        {'type': 'accepted_values', 'column': 'status', 'values': ['new', 'paid']},
+    "accepted_values": (
+        {"type": "accepted_values", "column": "status", "values": ["new", "paid"]},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT "status" IS NULL AND NOT "status" IN (\'new\', \'paid\')) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "status" FROM lg_dataset WHERE NOT "status" IS NULL AND NOT "status" IN (\'new\', \'paid\')'],
+            "duckdb": {
+                "scan": "SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT \"status\" IS NULL AND NOT \"status\" IN ('new', 'paid')) AS m0 FROM lg_dataset",
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "status" FROM lg_dataset WHERE NOT "status" IS NULL AND NOT "status" IN (\'new\', \'paid\')'
+                ],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT "status" IS NULL AND NOT "status" IN (\'new\', \'paid\') THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "status" FROM lg_dataset WHERE NOT "status" IS NULL AND NOT "status" IN (\'new\', \'paid\')'],
+            "postgres": {
+                "scan": "SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT \"status\" IS NULL AND NOT \"status\" IN ('new', 'paid') THEN 1 ELSE 0 END) AS m0 FROM lg_dataset",
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "status" FROM lg_dataset WHERE NOT "status" IS NULL AND NOT "status" IN (\'new\', \'paid\')'
+                ],
             },
         },
     ),
-    'forbidden_values': (
-        {'type': 'forbidden_values', 'column': 'code', 'values': [0, -1]},
+    "forbidden_values": (
+        {"type": "forbidden_values", "column": "code", "values": [0, -1]},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, COUNT_IF("code" IN (0, -1)) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "code" FROM lg_dataset WHERE "code" IN (0, -1)'],
+            "duckdb": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, COUNT_IF("code" IN (0, -1)) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": ['SELECT "id", "code" FROM lg_dataset WHERE "code" IN (0, -1)'],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN "code" IN (0, -1) THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "code" FROM lg_dataset WHERE "code" IN (0, -1)'],
+            "postgres": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN "code" IN (0, -1) THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": ['SELECT "id", "code" FROM lg_dataset WHERE "code" IN (0, -1)'],
             },
         },
     ),
-    'between': (
-        {'type': 'between', 'column': 'amount', 'min': 0, 'max': 100},
+    "between": (
+        {"type": "between", "column": "amount", "min": 0, "max": 100},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 100)) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "amount" FROM lg_dataset WHERE NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 100)'],
+            "duckdb": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 100)) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "amount" FROM lg_dataset WHERE NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 100)'
+                ],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 100) THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "amount" FROM lg_dataset WHERE NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 100)'],
+            "postgres": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 100) THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "amount" FROM lg_dataset WHERE NOT "amount" IS NULL AND ("amount" < 0 OR "amount" > 100)'
+                ],
             },
         },
     ),
-    'regex': (
-        {'type': 'regex', 'column': 'email', 'pattern': '^[a-z]+@x\\.com$'},
+    "regex": (
+        {"type": "regex", "column": "email", "pattern": "^[a-z]+@x\\.com$"},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT "email" IS NULL AND NOT REGEXP_MATCHES("email", \'^[a-z]+@x\\.com$\')) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "email" FROM lg_dataset WHERE NOT "email" IS NULL AND NOT REGEXP_MATCHES("email", \'^[a-z]+@x\\.com$\')'],
+            "duckdb": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT "email" IS NULL AND NOT REGEXP_MATCHES("email", \'^[a-z]+@x\\.com$\')) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "email" FROM lg_dataset WHERE NOT "email" IS NULL AND NOT REGEXP_MATCHES("email", \'^[a-z]+@x\\.com$\')'
+                ],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT "email" IS NULL AND NOT "email" ~ \'^[a-z]+@x\\.com$\' THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "email" FROM lg_dataset WHERE NOT "email" IS NULL AND NOT "email" ~ \'^[a-z]+@x\\.com$\''],
+            "postgres": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT "email" IS NULL AND NOT "email" ~ \'^[a-z]+@x\\.com$\' THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "email" FROM lg_dataset WHERE NOT "email" IS NULL AND NOT "email" ~ \'^[a-z]+@x\\.com$\''
+                ],
             },
         },
     ),
-    'length': (
-        {'type': 'length', 'column': 'code', 'min': 2, 'max': 4},
+    "length": (
+        {"type": "length", "column": "code", "min": 2, "max": 4},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT "code" IS NULL AND (LENGTH(CAST("code" AS TEXT)) < 2 OR LENGTH(CAST("code" AS TEXT)) > 4)) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "code" FROM lg_dataset WHERE NOT "code" IS NULL AND (LENGTH(CAST("code" AS TEXT)) < 2 OR LENGTH(CAST("code" AS TEXT)) > 4)'],
+            "duckdb": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT "code" IS NULL AND (LENGTH(CAST("code" AS TEXT)) < 2 OR LENGTH(CAST("code" AS TEXT)) > 4)) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "code" FROM lg_dataset WHERE NOT "code" IS NULL AND (LENGTH(CAST("code" AS TEXT)) < 2 OR LENGTH(CAST("code" AS TEXT)) > 4)'
+                ],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT "code" IS NULL AND (LENGTH(CAST("code" AS VARCHAR)) < 2 OR LENGTH(CAST("code" AS VARCHAR)) > 4) THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "code" FROM lg_dataset WHERE NOT "code" IS NULL AND (LENGTH(CAST("code" AS VARCHAR)) < 2 OR LENGTH(CAST("code" AS VARCHAR)) > 4)'],
+            "postgres": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT "code" IS NULL AND (LENGTH(CAST("code" AS VARCHAR)) < 2 OR LENGTH(CAST("code" AS VARCHAR)) > 4) THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "code" FROM lg_dataset WHERE NOT "code" IS NULL AND (LENGTH(CAST("code" AS VARCHAR)) < 2 OR LENGTH(CAST("code" AS VARCHAR)) > 4)'
+                ],
             },
         },
     ),
-    'schema': (
-        {'type': 'schema', 'columns': ['id']},
+    "schema": (
+        {"type": "schema", "columns": ["id"]},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "duckdb": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [],
+                "samples": [],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "postgres": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [],
+                "samples": [],
             },
         },
     ),
-    'schema_change': (
-        {'type': 'schema_change'},
+    "schema_change": (
+        {"type": "schema_change"},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "duckdb": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [],
+                "samples": [],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "postgres": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [],
+                "samples": [],
             },
         },
     ),
-    'freshness': (
-        {'type': 'freshness', 'column': 'ts', 'max_age': '2d'},
+    "freshness": (
+        {"type": "freshness", "column": "ts", "max_age": "2d"},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, MAX("ts") AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "duckdb": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, MAX("ts") AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, MAX("ts") AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "postgres": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, MAX("ts") AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [],
             },
         },
     ),
-    'aggregate': (
-        {'type': 'aggregate', 'column': 'amount', 'metric': 'stddev', 'max': 10},
+    "aggregate": (
+        {"type": "aggregate", "column": "amount", "metric": "stddev", "max": 10},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, STDDEV_SAMP("amount") AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "duckdb": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, STDDEV_SAMP("amount") AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, STDDEV_SAMP("amount") AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "postgres": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, STDDEV_SAMP("amount") AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [],
             },
         },
     ),
-    'expression': (
-        {'type': 'expression', 'expression': 'amount <= code * 2'},
+    "expression": (
+        {"type": "expression", "expression": "amount <= code * 2"},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT (amount <= code * 2)) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "amount", "code" FROM lg_dataset WHERE NOT (amount <= code * 2)'],
+            "duckdb": {
+                "scan": "SELECT COUNT(*) AS lg_rows, COUNT_IF(NOT (amount <= code * 2)) AS m0 FROM lg_dataset",
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "amount", "code" FROM lg_dataset WHERE NOT (amount <= code * 2)'
+                ],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT (amount <= code * 2) THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': ['SELECT "id", "amount", "code" FROM lg_dataset WHERE NOT (amount <= code * 2)'],
+            "postgres": {
+                "scan": "SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN NOT (amount <= code * 2) THEN 1 ELSE 0 END) AS m0 FROM lg_dataset",
+                "queries": [],
+                "samples": [
+                    'SELECT "id", "amount", "code" FROM lg_dataset WHERE NOT (amount <= code * 2)'
+                ],
             },
         },
     ),
-    'custom_sql': (
-        {'type': 'custom_sql', 'query': 'SELECT id FROM dataset WHERE amount > code'},
+    "custom_sql": (
+        {"type": "custom_sql", "query": "SELECT id FROM dataset WHERE amount > code"},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': ['SELECT COUNT(*) AS failed_rows FROM (SELECT id FROM lg_dataset AS dataset WHERE amount > code) AS failed'],
-                'samples': ['SELECT * FROM (SELECT id FROM lg_dataset AS dataset WHERE amount > code) AS failed'],
+            "duckdb": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [
+                    "SELECT COUNT(*) AS failed_rows FROM (SELECT id FROM lg_dataset AS dataset WHERE amount > code) AS failed"
+                ],
+                "samples": [
+                    "SELECT * FROM (SELECT id FROM lg_dataset AS dataset WHERE amount > code) AS failed"
+                ],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': ['SELECT COUNT(*) AS failed_rows FROM (SELECT id FROM lg_dataset AS dataset WHERE amount > code) AS failed'],
-                'samples': ['SELECT * FROM (SELECT id FROM lg_dataset AS dataset WHERE amount > code) AS failed'],
+            "postgres": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [
+                    "SELECT COUNT(*) AS failed_rows FROM (SELECT id FROM lg_dataset AS dataset WHERE amount > code) AS failed"
+                ],
+                "samples": [
+                    "SELECT * FROM (SELECT id FROM lg_dataset AS dataset WHERE amount > code) AS failed"
+                ],
             },
         },
     ),
-    'referential': (
-        {'type': 'referential', 'column': 'id', 'ref_dataset': 'customers', 'ref_column': 'customer_id'},
+    "referential": (
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': ['SELECT COUNT(*) AS failed_rows FROM lg_dataset AS d WHERE NOT "d"."id" IS NULL AND NOT EXISTS(SELECT 1 FROM lg_ref_0 AS r WHERE "r"."customer_id" = "d"."id")'],
-                'samples': ['SELECT "d"."id" FROM lg_dataset AS d WHERE NOT "d"."id" IS NULL AND NOT EXISTS(SELECT 1 FROM lg_ref_0 AS r WHERE "r"."customer_id" = "d"."id")'],
+            "type": "referential",
+            "column": "id",
+            "ref_dataset": "customers",
+            "ref_column": "customer_id",
+        },
+        {
+            "duckdb": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [
+                    'SELECT COUNT(*) AS failed_rows FROM lg_dataset AS d WHERE NOT "d"."id" IS NULL AND NOT EXISTS(SELECT 1 FROM lg_ref_0 AS r WHERE "r"."customer_id" = "d"."id")'
+                ],
+                "samples": [
+                    'SELECT "d"."id" FROM lg_dataset AS d WHERE NOT "d"."id" IS NULL AND NOT EXISTS(SELECT 1 FROM lg_ref_0 AS r WHERE "r"."customer_id" = "d"."id")'
+                ],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows FROM lg_dataset',
-                'queries': ['SELECT COUNT(*) AS failed_rows FROM lg_dataset AS d WHERE NOT "d"."id" IS NULL AND NOT EXISTS(SELECT 1 FROM lg_ref_0 AS r WHERE "r"."customer_id" = "d"."id")'],
-                'samples': ['SELECT "d"."id" FROM lg_dataset AS d WHERE NOT "d"."id" IS NULL AND NOT EXISTS(SELECT 1 FROM lg_ref_0 AS r WHERE "r"."customer_id" = "d"."id")'],
+            "postgres": {
+                "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
+                "queries": [
+                    'SELECT COUNT(*) AS failed_rows FROM lg_dataset AS d WHERE NOT "d"."id" IS NULL AND NOT EXISTS(SELECT 1 FROM lg_ref_0 AS r WHERE "r"."customer_id" = "d"."id")'
+                ],
+                "samples": [
+                    'SELECT "d"."id" FROM lg_dataset AS d WHERE NOT "d"."id" IS NULL AND NOT EXISTS(SELECT 1 FROM lg_ref_0 AS r WHERE "r"."customer_id" = "d"."id")'
+                ],
             },
         },
     ),
-    'reconcile': (
-        {'type': 'reconcile', 'other_dataset': 'backup', 'metric': 'sum', 'column': 'amount', 'tolerance': 0.5},
+    "reconcile": (
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM("amount") AS m0 FROM lg_dataset',
-                'queries': ['SELECT SUM("amount") AS value FROM lg_ref_0'],
-                'samples': [],
+            "type": "reconcile",
+            "other_dataset": "backup",
+            "metric": "sum",
+            "column": "amount",
+            "tolerance": 0.5,
+        },
+        {
+            "duckdb": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, SUM("amount") AS m0 FROM lg_dataset',
+                "queries": ['SELECT SUM("amount") AS value FROM lg_ref_0'],
+                "samples": [],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM("amount") AS m0 FROM lg_dataset',
-                'queries': ['SELECT SUM("amount") AS value FROM lg_ref_0'],
-                'samples': [],
+            "postgres": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, SUM("amount") AS m0 FROM lg_dataset',
+                "queries": ['SELECT SUM("amount") AS value FROM lg_ref_0'],
+                "samples": [],
             },
         },
     ),
-    'anomaly': (
-        {'type': 'anomaly', 'metric': 'missing_percent', 'column': 'email'},
+    "anomaly": (
+        {"type": "anomaly", "metric": "missing_percent", "column": "email"},
         {
-            'duckdb': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, COUNT_IF("email" IS NULL) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "duckdb": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, COUNT_IF("email" IS NULL) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [],
             },
-            'postgres': {
-                'scan': 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN "email" IS NULL THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
-                'queries': [],
-                'samples': [],
+            "postgres": {
+                "scan": 'SELECT COUNT(*) AS lg_rows, SUM(CASE WHEN "email" IS NULL THEN 1 ELSE 0 END) AS m0 FROM lg_dataset',
+                "queries": [],
+                "samples": [],
             },
         },
     ),
@@ -340,7 +395,7 @@ def test_filters_rule_file_in_where_check_filter_inside_the_aggregate() -> None:
         "COUNT_IF(status = 'paid') AS m1 FROM lg_dataset WHERE ts >= '2026-01-01'"
     )
     assert list(plan.sql("duckdb")["samples"].values()) == [
-        "SELECT \"id\", \"email\" FROM lg_dataset WHERE ts >= '2026-01-01' AND status = 'paid' AND \"email\" IS NULL"
+        'SELECT "id", "email" FROM lg_dataset WHERE ts >= \'2026-01-01\' AND status = \'paid\' AND "email" IS NULL'
     ]
     assert plan.filtered and not plan.scan_is_row_count_only
 
@@ -370,12 +425,23 @@ def test_missing_columns_are_bad_input_naming_check_and_column() -> None:
         _compile([{"type": "not_null", "column": "id", "filter": "sttus = 'x'"}])
     with pytest.raises(ConfigError, match=r"checks\[0\].expression .*column 'nope'"):
         _compile([{"type": "expression", "expression": "nope > 1"}])
-    with pytest.raises(ConfigError, match="r.yml: filter: column 'x'"):
+    with pytest.raises(ConfigError, match=r"r.yml: filter: column 'x'"):
         _compile([{"type": "row_count", "min": 1}], filter="x = 1")
-    with pytest.raises(ConfigError, match="r.yml: keys: column 'k'"):
+    with pytest.raises(ConfigError, match=r"r.yml: keys: column 'k'"):
         _compile([{"type": "row_count", "min": 1}], keys=["k"])
-    with pytest.raises(ConfigError, match=r"checks\[0\]: column 'nope' not found in dataset 'customers'"):
-        _compile([{"type": "referential", "column": "id", "ref_dataset": "customers", "ref_column": "nope"}])
+    with pytest.raises(
+        ConfigError, match=r"checks\[0\]: column 'nope' not found in dataset 'customers'"
+    ):
+        _compile(
+            [
+                {
+                    "type": "referential",
+                    "column": "id",
+                    "ref_dataset": "customers",
+                    "ref_column": "nope",
+                }
+            ]
+        )
 
 
 def test_bad_sql_fragments_are_bad_input() -> None:
@@ -389,13 +455,20 @@ def test_bad_sql_fragments_are_bad_input() -> None:
 
 def test_bind_tables_substitutes_placeholders_keeping_aliases() -> None:
     plan = _compile(
-        [{"type": "referential", "column": "id", "ref_dataset": "customers", "ref_column": "customer_id"}]
+        [
+            {
+                "type": "referential",
+                "column": "id",
+                "ref_dataset": "customers",
+                "ref_column": "customer_id",
+            }
+        ]
     )
     assert plan.refs == {"lg_ref_0": "customers"}
     tables = {"lg_dataset": "public.orders", "lg_ref_0": "public.customers"}
     assert render(plan.queries[0], "postgres", tables) == (
-        "SELECT COUNT(*) AS failed_rows FROM public.orders AS d WHERE NOT \"d\".\"id\" IS NULL AND "
-        "NOT EXISTS(SELECT 1 FROM public.customers AS r WHERE \"r\".\"customer_id\" = \"d\".\"id\")"
+        'SELECT COUNT(*) AS failed_rows FROM public.orders AS d WHERE NOT "d"."id" IS NULL AND '
+        'NOT EXISTS(SELECT 1 FROM public.customers AS r WHERE "r"."customer_id" = "d"."id")'
     )
     original = plan.queries[0].sql()
     bind_tables(plan.queries[0], tables)

@@ -25,7 +25,9 @@ def _check(**kw: object):  # type: ignore[no-untyped-def]
         (3, 3, 0.0, True),
     ],
 )
-def test_rows_pass_with_mostly(failed: int, checked: int, mostly: float | None, passes: bool) -> None:
+def test_rows_pass_with_mostly(
+    failed: int, checked: int, mostly: float | None, passes: bool
+) -> None:
     assert rows_pass(failed, checked, mostly) is passes
 
 

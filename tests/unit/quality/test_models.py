@@ -44,11 +44,18 @@ def test_rule_file_parses_into_typed_checks(tmp_path: Path) -> None:
 
 
 def test_unknown_key_names_file_index_and_key() -> None:
-    data = {"checks": [{"type": "row_count", "min": 1}, {"type": "unique", "column": "a"},
-                       {"type": "not_null", "column": "a", "colum": "b"}]}
+    data = {
+        "checks": [
+            {"type": "row_count", "min": 1},
+            {"type": "unique", "column": "a"},
+            {"type": "not_null", "column": "a", "colum": "b"},
+        ]
+    }
     with pytest.raises(ConfigError) as info:
         parse_rules(data, source="rules/orders.yml")
-    assert str(info.value) == "rules/orders.yml: checks[2].colum: unknown key (did you mean 'column'?)"
+    assert (
+        str(info.value) == "rules/orders.yml: checks[2].colum: unknown key (did you mean 'column'?)"
+    )
     assert info.value.exit_code == ExitCode.BAD_INPUT
 
 
@@ -109,7 +116,7 @@ def test_invalid_check_values(check: dict[str, object], message: str) -> None:
 
 
 def test_unreadable_and_invalid_yaml_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="missing.yml: cannot read rule file"):
+    with pytest.raises(ConfigError, match=r"missing.yml: cannot read rule file"):
         load_rules(tmp_path / "missing.yml")
     broken = tmp_path / "broken.yml"
     broken.write_text("checks:\n  - {type: unique\n")

@@ -14,9 +14,23 @@ from lakegate.quality.models import BUILTIN_CHECK_MODELS
 from lakegate.quality.registry import BUILTIN_CHECKS, CheckRegistry, load_plugins
 
 REQUIRED = {
-    "row_count", "not_null", "unique", "accepted_values", "forbidden_values", "between",
-    "regex", "length", "schema", "schema_change", "freshness", "aggregate", "expression",
-    "custom_sql", "referential", "reconcile", "anomaly",
+    "row_count",
+    "not_null",
+    "unique",
+    "accepted_values",
+    "forbidden_values",
+    "between",
+    "regex",
+    "length",
+    "schema",
+    "schema_change",
+    "freshness",
+    "aggregate",
+    "expression",
+    "custom_sql",
+    "referential",
+    "reconcile",
+    "anomaly",
 }
 
 
@@ -59,5 +73,5 @@ def test_plugins_load_from_entry_points(monkeypatch: pytest.MonkeyPatch) -> None
 def test_a_broken_plugin_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     entry = EntryPoint(name="broken", value="no_such_module_xyz:Check", group="lakegate.checks")
     monkeypatch.setattr(registry_module, "entry_points", lambda group: [entry])
-    with pytest.raises(ConfigError, match="check plugin 'broken' .* failed to load"):
+    with pytest.raises(ConfigError, match=r"check plugin 'broken' .* failed to load"):
         load_plugins(CheckRegistry())

@@ -182,3 +182,35 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     height = int.from_bytes(data[20:24], "big")
     assert (width, height) == (1100, 900)
     assert len(data) > 20_000  # a blank page compresses to a few KB
+
+
+def test_report_from_a_real_run_shows_severity_and_samples(tmp_path: Path) -> None:
+    """A QualityResult from the service (not a hand-made dict) renders with its details."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lakegate.quality.models import parse_rules
+    from lakegate.quality.service import check
+    from lakegate.settings import get_settings
+
+    data = tmp_path / "orders.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 2, 3], "amount": [5.0, -1.0, 7.0, None]}), data)
+    rules = parse_rules(
+        {
+            "dataset": "orders",
+            "keys": ["id"],
+            "checks": [
+                {"type": "unique", "column": "id"},
+                {"type": "between", "column": "amount", "min": 0, "severity": "warn"},
+                {"type": "not_null", "column": "id"},
+            ],
+        }
+    )
+    result = check(rules, str(data), settings=get_settings(lake={"url": str(tmp_path / "lake")}))
+    doc = _parse(render_report(result))
+    rows = [a["data-status"] for t, a in doc.tags if t == "tr" and a.get("data-status")]
+    assert rows == ["fail", "warn", "pass"]
+    text = " ".join(doc.text)
+    assert "(warn)" in text and "engine duckdb" in text
+    tables = [a["data-check"] for t, a in doc.tags if t == "table" and a.get("data-check")]
+    assert tables == ["unique_id", "between_amount"]

@@ -15,16 +15,30 @@ from lakegate.quality.results import (
 
 
 def _check(status: str, severity: str = "error", **kw: object) -> CheckResult:
-    return CheckResult(name=f"c_{status}_{severity}", type="not_null", column="a",
-                       status=status, severity=severity, **kw)  # type: ignore[arg-type]
+    return CheckResult(
+        name=f"c_{status}_{severity}",
+        type="not_null",
+        column="a",
+        status=status,
+        severity=severity,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_to_dict_has_exactly_the_documented_keys() -> None:
     result = QualityResult(
         dataset="orders",
         rows=200,
-        checks=[_check("fail", failed_rows=3, checked_rows=200, observed_value=3,
-                       threshold={"max_failed_rows": 0}, samples=[{"a": None}])],
+        checks=[
+            _check(
+                "fail",
+                failed_rows=3,
+                checked_rows=200,
+                observed_value=3,
+                threshold={"max_failed_rows": 0},
+                samples=[{"a": None}],
+            )
+        ],
         duration_s=0.123456,
     )
     data = result.to_dict()
@@ -68,7 +82,8 @@ def test_json_value_converts_engine_values() -> None:
 
 def test_from_dict_round_trip() -> None:
     original = QualityResult(
-        dataset="d", rows=10,
+        dataset="d",
+        rows=10,
         checks=[_check("fail", failed_rows=1, checked_rows=3, observed_value=1)],
         duration_s=1.0,
     )

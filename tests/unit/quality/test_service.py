@@ -66,18 +66,30 @@ def test_bad_dataset_paths_are_bad_input(tmp_path: Path, lake: Lake) -> None:
     not_parquet = tmp_path / "bad.parquet"
     not_parquet.write_text("not parquet")
     with pytest.raises(DatasetError, match="cannot read Parquet"):
-        run_check(_rules({"type": "row_count", "min": 1}), str(not_parquet),
-                  settings=get_settings(), lake=lake)
+        run_check(
+            _rules({"type": "row_count", "min": 1}),
+            str(not_parquet),
+            settings=get_settings(),
+            lake=lake,
+        )
 
 
 def test_row_count_and_schema_come_from_metadata(tmp_path: Path, lake: Lake) -> None:
     path = _write(tmp_path / "t.parquet", id=list(range(1000)))
-    result = run_check(_rules({"type": "row_count", "equals": 1000}, {"type": "schema", "columns": ["id"]}),
-                       str(path), settings=get_settings(), lake=lake)
+    result = run_check(
+        _rules({"type": "row_count", "equals": 1000}, {"type": "schema", "columns": ["id"]}),
+        str(path),
+        settings=get_settings(),
+        lake=lake,
+    )
     assert result.status == "pass"
     assert result.queries == 0  # Parquet footers only, no scan
-    scanned = run_check(_rules({"type": "not_null", "column": "id"}, {"type": "unique", "column": "id"}),
-                        str(path), settings=get_settings(), lake=lake)
+    scanned = run_check(
+        _rules({"type": "not_null", "column": "id"}, {"type": "unique", "column": "id"}),
+        str(path),
+        settings=get_settings(),
+        lake=lake,
+    )
     assert scanned.queries == 2  # the one scan + the group-by; no samples for passing checks
 
 
@@ -94,8 +106,10 @@ def test_history_records_each_run_in_the_lake(tmp_path: Path, lake: Lake) -> Non
 
 
 def test_anomaly_uses_the_metric_history(tmp_path: Path, lake: Lake) -> None:
-    rules = _rules({"type": "anomaly", "name": "volume", "metric": "row_count", "max_z": 3,
-                    "min_history": 3}, dataset="volume")
+    rules = _rules(
+        {"type": "anomaly", "name": "volume", "metric": "row_count", "max_z": 3, "min_history": 3},
+        dataset="volume",
+    )
     settings = get_settings()
     statuses = []
     for size in (100, 102, 98, 101, 99):
@@ -114,8 +128,10 @@ def test_anomaly_uses_the_metric_history(tmp_path: Path, lake: Lake) -> None:
 
 
 def test_anomaly_missing_percent(tmp_path: Path, lake: Lake) -> None:
-    rules = _rules({"type": "anomaly", "metric": "missing_percent", "column": "v", "min_history": 2},
-                   dataset="mp")
+    rules = _rules(
+        {"type": "anomaly", "metric": "missing_percent", "column": "v", "min_history": 2},
+        dataset="mp",
+    )
     settings = get_settings()
     for nulls in (1, 2, 1):
         path = _write(tmp_path / f"n{nulls}.parquet", v=[None] * nulls + [1] * (10 - nulls))
@@ -134,12 +150,16 @@ def test_schema_change_against_last_run(tmp_path: Path, lake: Lake) -> None:
     check = run_check(rules, str(changed), settings=settings, lake=lake).checks[0]
     assert check.status == "fail"
     assert check.observed_value == {
-        "added": ["extra"], "removed": ["name"], "type_changed": {"id": ["BIGINT", "VARCHAR"]},
+        "added": ["extra"],
+        "removed": ["name"],
+        "type_changed": {"id": ["BIGINT", "VARCHAR"]},
     }
     only_added = _rules({"type": "schema_change", "fail_on": ["removed"]}, dataset="evolving2")
     run_check(only_added, str(first), settings=settings, lake=lake)
     grown = _write(tmp_path / "c.parquet", id=[1], name=["x"], more=[1])
-    assert run_check(only_added, str(grown), settings=settings, lake=lake).checks[0].status == "pass"
+    assert (
+        run_check(only_added, str(grown), settings=settings, lake=lake).checks[0].status == "pass"
+    )
 
 
 def test_bad_arguments(tmp_path: Path, lake: Lake) -> None:

@@ -58,6 +58,8 @@ class VaultState:
     """name -> versions' values (last is current)."""
     requests: list[tuple[str, str, bool]] = field(default_factory=list)
     """(method, path, authorized) of every request."""
+    forbidden: set[str] = field(default_factory=set)
+    """Names the caller may not write (PUT answers 403 Forbidden, as for a missing role)."""
 
     def current(self, name: str) -> str | None:
         versions = self.secrets.get(name)
@@ -85,7 +87,7 @@ def _handler(state: VaultState, base_url: list[str]) -> type[BaseHTTPRequestHand
 
         def _authorized(self) -> bool:
             ok = self.headers.get("Authorization") == f"Bearer {TOKEN}"
-            state.requests.append((self.command, urlsplit(self.path).path, ok))
+            state.requests.append((self.command, urlsplit(self.path).path.rstrip("/"), ok))
             if not ok:
                 self._send(
                     401,
@@ -142,6 +144,12 @@ def _handler(state: VaultState, base_url: list[str]) -> type[BaseHTTPRequestHand
             parts = urlsplit(self.path).path.strip("/").split("/")
             if len(parts) != 2 or parts[0] != "secrets" or not _NAME.match(parts[1]):
                 self._send(400, {"error": {"code": "BadParameter", "message": "bad name"}})
+                return
+            if parts[1] in state.forbidden:
+                self._send(
+                    403,
+                    {"error": {"code": "Forbidden", "message": "Caller is not authorized."}},
+                )
                 return
             value = json.loads(body or b"{}").get("value")
             if not isinstance(value, str):

@@ -140,6 +140,8 @@ def test_job_credentials_resolve_from_the_vault_over_https_with_bearer_challenge
     gets = [p for m, p, auth in vault.state.requests if m == "GET" and auth]
     assert len(gets) == len(set(gets))
     assert redact("connect with vault-pa55-word!") == "connect with ***"
+    # hosts and database names are not secrets: they stay readable in messages
+    assert redact("host db.internal database erp") == "host db.internal database erp"
 
 
 def test_environment_then_secrets_toml_win_over_the_vault(
@@ -180,3 +182,21 @@ def test_missing_secret_without_vault_names_toml_key_and_env_var(dlt_project: Pa
     error = missing_source_secret("postgres_erp", "password")
     assert "sources.postgres_erp.password" in str(error)
     assert "SOURCES__POSTGRES_ERP__PASSWORD" in str(error)
+
+
+def test_cli_root_callback_installs_the_provider_when_the_vault_is_configured(
+    dlt_project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from lakegate.cli import main
+
+    assert main(["lake", "ls", "--lake", str(tmp_path), "-o", "json"]) == 0
+    assert installed_provider() is None
+    monkeypatch.setenv("AZURE_KEY_VAULT_URL", "https://kv-example.vault.azure.net")
+    try:
+        assert main(["lake", "ls", "--lake", str(tmp_path), "-o", "json"]) == 0
+        provider = installed_provider()
+        assert provider is not None
+        assert provider.vault_url == "https://kv-example.vault.azure.net"
+        assert [p.name for p in dlt.secrets.config_providers][-1] == PROVIDER_NAME
+    finally:
+        uninstall_keyvault_provider()

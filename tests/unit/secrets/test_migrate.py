@@ -68,6 +68,7 @@ def vault_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultServ
 def vault(vault_server: VaultServer, monkeypatch: pytest.MonkeyPatch) -> VaultServer:
     vault_server.state.secrets.clear()
     vault_server.state.requests.clear()
+    vault_server.state.forbidden.clear()
     real = keyvault.secret_client
 
     def client(url: str, credential: Any = None, **kwargs: Any) -> Any:
@@ -191,3 +192,18 @@ def test_vault_url_is_required(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code = main(["secrets", "migrate", "--secrets-file", str(tmp_path / "s.toml")])
     assert code == 2
     assert "--vault-url" in capsys.readouterr().err
+
+
+def test_missing_write_role_is_one_line_exit_2(
+    vault: VaultServer, secrets_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault.state.forbidden.add("postgres-erp-password")
+    code = main(
+        ["secrets", "migrate", "--vault-url", vault.url, "--secrets-file", str(secrets_file)]
+    )
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "access denied writing postgres-erp-password" in err
+    assert "Key Vault Secrets Officer" in err
+    assert "s3cr3t-Passw0rd" not in err

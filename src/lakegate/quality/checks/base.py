@@ -191,6 +191,9 @@ class CheckSql:
     """Role -> extra query whose first row is the measured value(s)."""
     samples: exp.Query | None = None
     """Failed rows (without LIMIT); run only when the check fails."""
+    sampled_queries: set[str] = field(default_factory=set)
+    """Roles of ``queries`` whose rows are also the failed-row samples (fetched up to
+    ``--samples`` rows; columns named ``lg_*`` are measures, dropped from samples)."""
 
 
 @dataclass

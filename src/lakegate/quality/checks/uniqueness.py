@@ -21,6 +21,8 @@ from lakegate.quality.models import UniqueCheck
 
 DUPLICATE_COUNT = "duplicate_count"
 """Column of unique samples: how many rows share the key."""
+FAILED_ROWS = "lg_failed_rows"
+DUPLICATE_KEYS = "lg_duplicate_keys"
 
 
 class Unique(Check[UniqueCheck]):
@@ -42,27 +44,33 @@ class Unique(Check[UniqueCheck]):
         )
 
     def compile(self, check: UniqueCheck, ctx: CompileContext) -> CheckSql:
-        """``SELECT SUM(n) FROM (... GROUP BY key HAVING COUNT(*) > 1)`` + samples."""
+        """One GROUP BY query giving the totals (window sums) and the worst keys.
+
+        Its rows, most duplicated keys first, are also the failed-row samples, so the
+        dataset is grouped once whether or not samples are wanted.
+        """
         duplicates = self._duplicates(check, ctx)
-        summary = exp.select(
-            exp.alias_(exp.Sum(this=exp.column(DUPLICATE_COUNT)), "failed_rows"),
-            exp.alias_(exp.Count(this=exp.Star()), "duplicate_keys"),
-        ).from_(duplicates.subquery("duplicates"))
-        samples = (
-            exp.select("*")
-            .from_(duplicates.copy().subquery("duplicates"))
-            .order_by(exp.Ordered(this=exp.column(DUPLICATE_COUNT), desc=True))
+        count = exp.column(DUPLICATE_COUNT)
+        ranked = (
+            exp.select(
+                *(exp.column(name, quoted=True) for name in check.key),
+                count,
+                exp.alias_(exp.Window(this=exp.Sum(this=count.copy())), FAILED_ROWS),
+                exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), DUPLICATE_KEYS),
+            )
+            .from_(duplicates.subquery("duplicates"))
+            .order_by(exp.Ordered(this=count.copy(), desc=True))
         )
         return CheckSql(
             metrics={"checked": count_where(check_filter(check, ctx))},
-            queries={"duplicates": summary},
-            samples=samples,
+            queries={"duplicates": ranked},
+            sampled_queries={"duplicates"},
         )
 
     def observe(self, check: UniqueCheck, inputs: CheckInputs) -> Observation:
         """failed_rows = rows in duplicated keys; observed value = that count."""
         row = inputs.queries.get("duplicates", {})
-        failed = as_int(row.get("failed_rows"))
+        failed = as_int(row.get(FAILED_ROWS))
         return Observation(
             failed_rows=failed,
             checked_rows=as_int(inputs.metrics["checked"]),

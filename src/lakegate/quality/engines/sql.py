@@ -44,6 +44,7 @@ class SqlEngine(Engine):
     def __init__(self, url: str) -> None:
         super().__init__()
         self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        self._connection: sa.Connection | None = None
         backend = self.engine.url.get_backend_name()
         if backend not in DIALECTS:
             raise DatasetError(f"pushdown to {backend} is not supported")
@@ -79,14 +80,16 @@ class SqlEngine(Engine):
     def execute(self, sql: str, limit: int | None) -> list[dict[str, Any]]:
         """Run ``sql`` in a rolled-back transaction; rows as dicts."""
         try:
-            with self.engine.connect() as connection:
-                try:
-                    # exec_driver_sql: the text is final SQL, no bind-parameter parsing of ':'.
-                    result = connection.exec_driver_sql(self._escape(sql))
-                    names = list(result.keys())
-                    rows = result.fetchmany(limit) if limit is not None else result.fetchall()
-                finally:
-                    connection.rollback()
+            if self._connection is None:  # one connection for the whole run
+                self._connection = self.engine.connect()
+            connection = self._connection
+            try:
+                # exec_driver_sql: the text is final SQL, no bind-parameter parsing of ':'.
+                result = connection.exec_driver_sql(self._escape(sql))
+                names = list(result.keys())
+                rows = result.fetchmany(limit) if limit is not None else result.fetchall()
+            finally:
+                connection.rollback()
         except sa.exc.SQLAlchemyError as exc:
             raise EngineQueryError(f"{self.dialect}: {redact(_first_line(exc))}") from exc
         return [dict(zip(names, row, strict=True)) for row in rows]
@@ -98,7 +101,10 @@ class SqlEngine(Engine):
         return sql
 
     def close(self) -> None:
-        """Dispose of the connection pool."""
+        """Close the connection and dispose of the engine."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
         self.engine.dispose()
 
 

@@ -1,0 +1,35 @@
+"""``lakegate db upgrade`` / ``db current`` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lakegate.catalog.migrate import head_revision
+from lakegate.cli import main
+
+
+def test_db_upgrade_then_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LAKEGATE_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    assert main(["db", "current", "-o", "json"]) == 1  # not migrated yet
+    assert json.loads(capsys.readouterr().out)["revision"] is None
+    assert main(["db", "upgrade", "-o", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"revision": head_revision(), "head": head_revision()}
+    assert main(["db", "upgrade"]) == 0  # idempotent
+    assert head_revision() in capsys.readouterr().out
+    assert main(["db", "current"]) == 0
+
+
+def test_db_upgrade_with_a_bad_url_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LAKEGATE_DATABASE_URL", "nonsense:pa55w0rd")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert "LAKEGATE_DATABASE_URL" in err
+    assert "pa55w0rd" not in err
