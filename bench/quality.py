@@ -256,8 +256,8 @@ def run_worker(name: str, data: Path, result_file: Path) -> None:
 # --------------------------------------------------------------------------- driver
 
 
-def _measure(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MB) and exit code of one process (and its reaped children)."""
+def _measure(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[float, Any, int]:
+    """Wall seconds, rusage and exit code of one process (and its reaped children)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = started + timeout
@@ -275,7 +275,7 @@ def _measure(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[float
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(cmd[:4])} exited {proc.returncode}: {err.strip()[-800:]}")
-    return seconds, usage.ru_maxrss / 1024, proc.returncode
+    return seconds, usage, proc.returncode
 
 
 def run_contender(
@@ -316,12 +316,20 @@ def run_contender(
         for c in doc["checks"]:
             if c["failed_rows"] is None:  # metric checks: 0 pass / 1 fail, like the floor
                 failed[c["name"]] = 0 if c["status"] == "pass" else 1
-        return {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "failed": failed}
+        return {"seconds": seconds, **_usage(usage), "failed": failed}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name,
            "--data", str(data), "--result", str(result_file)]  # fmt: skip
-    seconds, rss, _ = _measure(cmd, env, timeout)
+    seconds, usage, _ = _measure(cmd, env, timeout)
     inner = json.loads(result_file.read_text())
-    return {"seconds": seconds, "rss_mb": rss, "inner_s": inner["seconds"], **inner}
+    return {"seconds": seconds, **_usage(usage), "inner_s": inner["seconds"], **inner}
+
+
+def _usage(usage: Any) -> dict[str, float]:
+    """Peak RSS (MB) and CPU seconds (user + system) from a rusage.
+
+    CPU seconds are reported beside wall seconds because on a shared machine wall time
+    depends on everyone else's load, while the work a contender does does not."""
+    return {"rss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -371,18 +379,28 @@ def main(argv: list[str] | None = None) -> int:
                     break
             assert best is not None
             figures[name] = best
-            shown = best.get("error") or f"{best['seconds']:.2f}s, {best['rss_mb']:.0f} MB"
+            shown = best.get("error") or (
+                f"{best['seconds']:.2f}s, {best['cpu_s']:.1f} cpu s, {best['rss_mb']:.0f} MB"
+            )
             print(f"  {name:<20} {shown}", flush=True)
 
     floor = figures.get("floor", {}).get("seconds")
+    floor_cpu = figures.get("floor", {}).get("cpu_s")
     print(f"\n{args.rows:,} rows, 12 checks ({data.name}, {data.stat().st_size / 1e6:.0f} MB)")
-    print(f"{'contender':<20} {'seconds':>9} {'peak RSS MB':>12} {'x floor':>8}")
+    print(
+        f"{'contender':<20} {'wall s':>8} {'x floor':>8} {'cpu s':>8} {'x floor':>8} "
+        f"{'peak RSS MB':>12}"
+    )
     for name, fig in figures.items():
         if "error" in fig:
             print(f"{name:<20} {'error: ' + fig['error'][:70]}")
             continue
         ratio = f"{fig['seconds'] / floor:.2f}" if floor else "-"
-        print(f"{name:<20} {fig['seconds']:>9.2f} {fig['rss_mb']:>12.0f} {ratio:>8}")
+        cpu_ratio = f"{fig['cpu_s'] / floor_cpu:.2f}" if floor_cpu else "-"
+        print(
+            f"{name:<20} {fig['seconds']:>8.2f} {ratio:>8} {fig['cpu_s']:>8.1f} "
+            f"{cpu_ratio:>8} {fig['rss_mb']:>12.0f}"
+        )
     reference = figures.get("floor", {}).get("failed")
     for name in ("lakegate", "lakegate-nosamples", "spark", "gx"):
         got = figures.get(name, {}).get("failed")

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from lakegate.api.app import create_app
+from lakegate.catalog.migrate import upgrade
 from lakegate.catalog.session import Catalog
 from lakegate.jobs.executor import InProcessExecutor
 from lakegate.jobs.runner import PlannedStep, Runner, StepContext, StepOutcome
@@ -44,8 +45,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
         secret_key="fuzz-secret-key-0123456789abcdef",  # type: ignore[arg-type]
         lake={"url": str(home / "lake")},  # type: ignore[arg-type]
     )
+    upgrade(app_settings.database_url)  # migrated like `lakegate serve`, so /readyz is ready
     catalog = Catalog.from_settings(app_settings)
-    catalog.create_all()
     application = create_app(app_settings, catalog=catalog)
     # Runs triggered while fuzzing execute with steps that do nothing: this test is about
     # the HTTP surface, not the engines.

@@ -8,6 +8,8 @@ the root; OpenAPI at ``/openapi.json``. ``app.state`` carries what the dependenc
 * ``catalog`` — :class:`~lakegate.catalog.session.Catalog`
 * ``features`` — :class:`~lakegate.tenants.features.FeatureFlags`
 * ``quotas`` — :class:`~lakegate.tenants.quotas.RunRateLimiter`
+* ``secret_store`` — where connection secrets go
+  (:func:`~lakegate.connections.secret_store.secret_store_for`)
 
 Startup seam for the job platform: if ``lakegate.api.routers.jobs`` or ``.runs`` define
 ``on_startup(app)`` / ``on_shutdown(app)``, the lifespan calls them (executor pool,
@@ -35,6 +37,7 @@ from lakegate.api.routers import (
     tenants,
 )
 from lakegate.catalog.session import Catalog
+from lakegate.connections.secret_store import secret_store_for
 from lakegate.settings import Settings, get_settings
 from lakegate.tenants.features import FeatureFlags
 from lakegate.tenants.quotas import RunRateLimiter
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, *, catalog: Catalog | None = No
     app.state.catalog = catalog
     app.state.features = FeatureFlags(catalog.sessions)
     app.state.quotas = RunRateLimiter.from_settings(settings)
+    app.state.secret_store = secret_store_for(settings)
     install_error_handlers(app)
     app.include_router(health.router)
     for module in (tenants, quotas, features, api_keys, connections, jobs, runs):

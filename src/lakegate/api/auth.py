@@ -26,6 +26,8 @@ from lakegate.observability.redact import register_secret
 from lakegate.settings import Settings
 from lakegate.tenants.keys import hash_token, split_api_key
 
+LAST_USED_RESOLUTION_S = 60
+"""``api_keys.last_used_at`` is refreshed at most this often."""
 ROLE_RANK = {"viewer": 0, "operator": 1, "admin": 2}
 """Roles in increasing power: each role can do what the lower ones can."""
 
@@ -80,8 +82,12 @@ def _authenticate_api_key(prefix: str, token: str, session: Session) -> Principa
         raise AuthenticationError("invalid API key")
     if not tenant.is_active:
         raise PermissionDeniedError(f"tenant {tenant.slug!r} is deactivated")
-    key.last_used_at = utcnow()
-    session.commit()
+    now = utcnow()
+    last = key.last_used_at
+    if last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION_S:
+        # one write per key per minute at most: reads must not contend for the catalog
+        key.last_used_at = now
+        session.commit()
     return Principal(
         subject=f"api-key:{prefix}", role=key.role, tenant_id=tenant.id, kind="api_key"
     )

@@ -1,8 +1,9 @@
 """Tenant connections: create, read, update, delete, test, and resolve for the runner.
 
-Secrets are encrypted with :class:`~lakegate.secrets.crypto.SecretBox` and never returned,
-logged or put in an error: reads show their *names*; :func:`resolve` (for the runner)
-is the only way back to the values, and it registers each with the redactor.
+Secrets are kept by a :mod:`~lakegate.connections.secret_store` (Fernet-encrypted in the
+catalog, or Azure Key Vault when configured) and never returned, logged or put in an
+error: reads show their *names*; :func:`resolve` (for the runner) is the only way back to
+the values, and it registers each with the redactor.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from lakegate.catalog.models import Connection, Tenant
 from lakegate.catalog.repositories import AuditRepository, ConnectionRepository
+from lakegate.connections.secret_store import SecretStore, secret_store_for, store_of
 from lakegate.errors import ConfigError, ConflictError, NotFoundError
 from lakegate.ingest.models import SourceType
 from lakegate.observability.logging import get_logger
 from lakegate.observability.redact import redact, register_secret
-from lakegate.secrets.crypto import SecretBox
 from lakegate.settings import Settings
 from lakegate.tenants.service import check_no_prod_reference
 
@@ -97,20 +98,21 @@ def create(
     config: dict[str, Any],
     secrets: dict[str, str],
     actor: str,
+    store: SecretStore | None = None,
 ) -> Connection:
-    """A new connection; ConflictError (409) when the name is taken."""
+    """A new connection; ConflictError (409) when the name is taken.
+
+    Secrets go to ``store`` (default: Key Vault when configured, else the catalog).
+    """
     _validate(tenant, name, type, config)
     repo = ConnectionRepository(session, tenant.id)
     if repo.get(name) is not None:
         raise ConflictError(f"name: connection {name!r} already exists")
-    ciphertext = SecretBox.from_settings(settings).encrypt(secrets) if secrets else None
-    conn = Connection(
-        name=name,
-        type=type,
-        config=config,
-        secret_names=sorted(secrets),
-        secrets_ciphertext=ciphertext,
-    )
+    store = store or secret_store_for(settings)
+    conn = Connection(name=name, type=type, config=config, secret_names=sorted(secrets))
+    conn.tenant_id = tenant.id
+    conn.secrets_store = store.kind
+    store.save(tenant, conn, secrets)
     try:
         repo.add(conn)
     except IntegrityError:
@@ -132,6 +134,7 @@ def update(
     config: dict[str, Any],
     secrets: dict[str, str] | None,
     actor: str,
+    store: SecretStore | None = None,
 ) -> Connection:
     """Replace type and config; replace the secrets when given, keep them otherwise."""
     conn = get(session, tenant, name)
@@ -139,10 +142,10 @@ def update(
     conn.type = type
     conn.config = config
     if secrets is not None:
+        store = store or secret_store_for(settings)
         conn.secret_names = sorted(secrets)
-        conn.secrets_ciphertext = (
-            SecretBox.from_settings(settings).encrypt(secrets) if secrets else None
-        )
+        conn.secrets_store = store.kind
+        store.save(tenant, conn, secrets)
     _audit(session, tenant, actor, "connection.updated", conn)
     session.commit()
     return conn
@@ -156,12 +159,18 @@ def delete(session: Session, tenant: Tenant, name: str, *, actor: str) -> None:
     session.commit()
 
 
-def resolve(session: Session, tenant: Tenant, name: str, settings: Settings) -> ResolvedConnection:
+def resolve(
+    session: Session,
+    tenant: Tenant,
+    name: str,
+    settings: Settings,
+    store: SecretStore | None = None,
+) -> ResolvedConnection:
     """``(type, config, secrets)`` of a connection, secrets decrypted (for the runner)."""
     conn = get(session, tenant, name)
     secrets: dict[str, str] = {}
-    if conn.secrets_ciphertext:
-        secrets = SecretBox.from_settings(settings).decrypt(conn.secrets_ciphertext)
+    if conn.secret_names:
+        secrets = store_of(conn, settings, store or secret_store_for(settings)).load(tenant, conn)
     return ResolvedConnection(type=conn.type, config=dict(conn.config), secrets=secrets)
 
 
@@ -237,10 +246,14 @@ def check_reachable(resolved: ResolvedConnection) -> str | None:
 
 
 def test(
-    session: Session, tenant: Tenant, name: str, settings: Settings
+    session: Session,
+    tenant: Tenant,
+    name: str,
+    settings: Settings,
+    store: SecretStore | None = None,
 ) -> tuple[bool, str | None, int]:
     """``(ok, error, elapsed_ms)`` of a reachability check of a stored connection."""
-    resolved = resolve(session, tenant, name, settings)
+    resolved = resolve(session, tenant, name, settings, store)
     started = time.monotonic()
     error = check_reachable(resolved)
     log.info(

@@ -252,8 +252,10 @@ def _validate_record(
             resolved = (base / Path(data[field]).expanduser()).resolve()
             if not resolved.is_file():
                 problems.append(_Problem(field, f"file {data[field]!r} does not exist"))
-            else:
-                data[field] = str(resolved)
+                continue
+            if field == "rules_file":
+                problems.extend(_rules_problems(resolved, shown=str(data[field])))
+            data[field] = str(resolved)
     try:
         job = IngestJob.model_validate(data)
     except ValidationError as exc:
@@ -311,6 +313,21 @@ def _source_problems(job: IngestJob) -> list[_Problem]:
     except ConfigError as exc:
         found.append(_Problem("backend", _after(str(exc), ": ")))
     return found
+
+
+def _rules_problems(path: Path, *, shown: str) -> list[_Problem]:
+    """The rule file's own problems (the quality engine's parser), named as in the cell."""
+    from lakegate.quality.models import load_rules
+
+    try:
+        load_rules(path)
+    except MultipleConfigError as exc:
+        lines = exc.problems
+    except ConfigError as exc:
+        lines = str(exc).splitlines()
+    else:
+        return []
+    return [_Problem("rules_file", line.replace(str(path), shown)) for line in lines]
 
 
 def _after(text: str, prefix_end: str) -> str:

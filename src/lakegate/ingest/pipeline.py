@@ -11,6 +11,7 @@ skips rows, and a failed load never advances a watermark.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
@@ -93,7 +94,8 @@ def run_job(
     except Exception as exc:
         result.status = "failed"
         result.error = describe_failure(exc, job, creds)
-        _log.warning("ingest job failed", job_id=job.job_id, error=result.error)
+        with contextlib.suppress(Exception):  # a broken log sink must not raise from here
+            _log.warning("ingest job failed", job_id=job.job_id, error=result.error)
     finally:
         result.finished_at = datetime.now(UTC)
     return result

@@ -40,8 +40,8 @@ CheckFunction = Callable[..., Any]
 """Signature of :func:`lakegate.quality.service.check`:
 ``(rules, dataset, *, settings, lake) -> result with .status and .checks``."""
 
-DQ_FAILED = frozenset({"fail", "failed", "error"})
-"""Check statuses listed in ``dq_failed_checks``."""
+DQ_FAILED = frozenset({"warn", "fail", "failed", "error"})
+"""Check statuses listed in ``dq_failed_checks`` (every check that did not pass)."""
 
 _SQL = (
     "lakegate.ingest.sql_source",
@@ -63,7 +63,7 @@ _PRELOAD: dict[str, tuple[str, ...]] = {
     SourceType.mssql: (*_SQL, "sqlalchemy.dialects.mssql", "pymssql"),
     SourceType.oracle: (*_SQL, "sqlalchemy.dialects.oracle", "oracledb"),
     SourceType.rest_api: ("lakegate.ingest.rest_source", "dlt.sources.rest_api"),
-    "quality": ("duckdb",),
+    "quality": ("duckdb", "lakegate.quality.engines.duckdb", "lakegate.quality.registry"),
 }
 """Modules the real pipeline and quality engine import lazily, imported up front.
 
@@ -274,21 +274,39 @@ def _validate(
         result.error = one_line(f"quality checks could not run: {message}")
         return
     status = _text(_attr(outcome, "status")) or "error"
-    checks = _attr(outcome, "checks") or []
+    checks = list(_attr(outcome, "checks") or [])
     result.dq_status = status
     result.dq_failed_checks = [
         _text(_attr(c, "name")) for c in checks if _text(_attr(c, "status")) in DQ_FAILED
     ]
-    if status in {"fail", "failed"}:
-        result.status = "failed"
-        names = ", ".join(result.dq_failed_checks) or "see the quality report"
-        result.error = one_line(f"quality checks failed: {names}")
-    elif status == "error":
-        # A check that cannot be evaluated (rule on a missing column...) is not a pass.
-        names = ", ".join(result.dq_failed_checks) or "see the quality report"
-        result.extra["dq_error"] = one_line(f"checks in error: {names}")
-        result.status = "failed"
-        result.error = one_line(f"quality checks could not run: {names}")
+    errored = [c for c in checks if _text(_attr(c, "status")) == "error"]
+    if errored:
+        result.extra["dq_error"] = one_line(
+            "; ".join(
+                f"{_text(_attr(c, 'name'))}: {_text(_attr(c, 'message')) or 'could not run'}"
+                for c in errored
+            )
+        )
+    # The quality result's own gate (exit_code: an error-severity check failed or could
+    # not run) decides; a warn-severity check never fails the job.
+    gate = _attr(outcome, "exit_code")
+    failing = int(gate) != 0 if gate is not None else status in {"fail", "error"}
+    if not failing:
+        return
+    result.status = "failed"
+    blocking = [
+        c
+        for c in checks
+        if _text(_attr(c, "status")) in DQ_FAILED and _text(_attr(c, "severity")) != "warn"
+    ]
+    failed = [_text(_attr(c, "name")) for c in blocking if _text(_attr(c, "status")) != "error"]
+    broken = [_text(_attr(c, "name")) for c in blocking if _text(_attr(c, "status")) == "error"]
+    parts = []
+    if failed:
+        parts.append(f"quality checks failed: {', '.join(failed)}")
+    if broken:
+        parts.append(f"quality checks could not run: {', '.join(broken)}")
+    result.error = one_line("; ".join(parts) or f"quality status {status}")
 
 
 def _attr(obj: Any, name: str) -> Any:

@@ -35,6 +35,9 @@ from lakegate.settings import Settings
 
 log = structlog.get_logger(__name__)
 
+HEARTBEAT_S = 30.0
+"""How often the watchdog stamps the heartbeat of every run executing here."""
+
 
 @dataclass
 class _Handle:
@@ -174,16 +177,27 @@ class InProcessExecutor:
                 self._handles.pop(handle.run_id, None)
 
     def _watch(self) -> None:
+        last_beat = time.monotonic()
         while not self._stop.wait(self._interval):
             now = time.monotonic()
             with self._lock:
-                expired = [
-                    h
-                    for h in self._handles.values()
-                    if h.deadline is not None and now >= h.deadline and not h.token.stopped
-                ]
-            for handle in expired:
-                self._time_out(handle)
+                claimed = [h for h in self._handles.values() if h.deadline is not None]
+            for handle in claimed:
+                if now >= (handle.deadline or 0) and not handle.token.stopped:
+                    self._time_out(handle)
+            if now - last_beat >= HEARTBEAT_S and claimed:
+                # A step blocked in one long driver call does not reach a checkpoint; the
+                # heartbeat still says this process is alive (see manager.is_orphaned).
+                last_beat = now
+                self._beat([h.run_id for h in claimed])
+
+    def _beat(self, run_ids: list[str]) -> None:
+        try:
+            with self.sessions() as session:
+                for run_id in run_ids:
+                    manager.heartbeat(session, run_id)
+        except Exception as exc:  # a missed beat is retried at the next interval
+            log.warning("run.heartbeat_failed", error=str(exc))
 
     def _time_out(self, handle: _Handle) -> None:
         handle.token.stop("timeout")

@@ -28,7 +28,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_PERMISSIONS = frozenset("racwdtl")
+_PERMISSIONS = frozenset("racwdt")
 
 
 def parse_duration(text: str) -> timedelta:

@@ -96,8 +96,9 @@ def vault_secret_name(key: str, sections: Sequence[str], *, secret: bool = False
 class KeyVaultProvider(ConfigProvider):
     """Resolves source credentials from Azure Key Vault secrets (read-only).
 
-    Each secret is fetched at most once per provider (hits and misses are cached); every
-    value is registered with the redactor the moment it arrives.
+    Each secret is fetched at most once per provider (hits and misses are cached; call
+    :meth:`clear_cache` after rotating a secret in a long-running process); every
+    credential value is registered with the redactor the moment it arrives.
     """
 
     def __init__(self, vault_url: str, client: Any) -> None:
@@ -160,6 +161,12 @@ class KeyVaultProvider(ConfigProvider):
             if value is None and name not in self.missing:
                 self.missing.append(name)
         return value
+
+    def clear_cache(self) -> None:
+        """Forget fetched secrets and misses (the next lookup asks the vault again)."""
+        with self._lock:
+            self._cache.clear()
+            self.missing.clear()
 
     def missing_error(self, name: str) -> SecretNotFoundError:
         """The one-line error for a secret that no provider had."""

@@ -155,3 +155,12 @@ def test_tagging_a_missing_blob_is_a_storage_error_naming_it(container: str) -> 
     lake = Lake.from_url(f"az://{container}", get_settings())
     with pytest.raises(StorageError, match=f"cannot tag blob {container}/missing.parquet"):
         tag_blobs(lake, [lake.path("missing.parquet")], {"run_id": "r"})
+
+
+def test_abfss_url_reaches_the_same_container(container: str) -> None:
+    """abfss://container@account.dfs... names the container; adlfs talks to the Blob endpoint."""
+    settings = get_settings()
+    abfss = Lake.from_url(f"abfss://{container}@devstoreaccount1.dfs.core.windows.net/x", settings)
+    abfss.fs.pipe(abfss.path("f.txt"), b"via abfss")
+    az = Lake.from_url(f"az://{container}/x", settings)
+    assert az.fs.cat(az.path("f.txt")) == b"via abfss"

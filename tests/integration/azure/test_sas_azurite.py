@@ -83,10 +83,8 @@ def test_expired_url_is_refused(blob: tuple[str, str, bytes]) -> None:
         get_settings(), f"{container}/{name}", expires_at=datetime.now(UTC) - timedelta(minutes=1)
     )
     assert httpx.get(past.url).status_code == 403
-    short = read_url(get_settings(), f"{container}/{name}", timedelta(seconds=2))
-    assert httpx.get(short.url).status_code == 200
-    time.sleep(3)
-    assert httpx.get(short.url).status_code == 403
+    fresh = read_url(get_settings(), f"{container}/{name}", timedelta(minutes=5))
+    assert httpx.get(fresh.url).status_code == 200  # same blob, same signer: only expiry differs
 
 
 def test_bad_input_exit_2(blob: tuple[str, str, bytes], capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pymysql
 import pytest
+import structlog
 from sqlalchemy.engine import make_url
 
 from lakegate.ingest.models import IngestJob
@@ -158,10 +159,13 @@ def test_wrong_password_never_leaks(
     set_source("maria_bad", customers, username="root", password=secret)
     configure_logging("DEBUG", "json")
     caplog.set_level(logging.DEBUG)
-    result = run_job(_job(source_name="maria_bad"), lake=lake, settings=settings, run_id="r1")
+    try:
+        result = run_job(_job(source_name="maria_bad"), lake=lake, settings=settings, run_id="r1")
+        out = capsys.readouterr()
+    finally:
+        structlog.reset_defaults()  # the configured sink is this test's captured stderr
     assert result.status == "failed"
     assert result.error == "job customers: authentication failed for user root at 127.0.0.1:3306"
-    out = capsys.readouterr()
     for text in (repr(result), str(result.error), out.out, out.err, caplog.text):
         assert secret not in text
         assert "ZEBRA" not in text

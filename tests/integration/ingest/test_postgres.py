@@ -323,4 +323,8 @@ def test_adbc_backend_loads_the_same_values(orders: str, lake: Lake, settings: S
     source = _rows(orders, "SELECT id, amount, paid_at, note FROM orders")
     assert len(got) == len(source) == 51
     for sid, amount, paid_at, note in source:
-        assert (got[sid]["amount"], got[sid]["paid_at"], got[sid]["note"]) == (amount, paid_at, note)
+        assert (got[sid]["amount"], got[sid]["paid_at"], got[sid]["note"]) == (
+            amount,
+            paid_at,
+            note,
+        )

@@ -368,3 +368,18 @@ def test_another_tenants_run_is_404(
     assert client.get("/api/v1/runs", headers=other).json()["items"] == []
     assert client.get(f"/api/v1/runs?job_id={job_id}", headers=other).json()["items"] == []
     assert client.get("/api/v1/runs/nope", headers=acme.headers("viewer")).status_code == 404
+
+
+def test_api_runs_feature_off_is_403_naming_the_flag(
+    client: TestClient, acme: TenantHandle, admin_headers: dict[str, str]
+) -> None:
+    job_id = _job(client, acme)
+    off = client.put(
+        f"/api/v1/tenants/{acme.id}/features",
+        json={"features": {"api_runs": False}},
+        headers=admin_headers,
+    )
+    assert off.status_code == 200, off.text
+    refused = client.post(f"/api/v1/jobs/{job_id}/runs", headers=acme.headers("operator"))
+    assert refused.status_code == 403
+    assert "api_runs" in refused.json()["detail"]

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from lakegate.catalog.migrate import head_revision
 from lakegate.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _unbind_logging() -> Iterator[None]:
+    """main() configures logging onto the captured stderr: undo it for later tests."""
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
 
 
 def test_db_upgrade_then_current(

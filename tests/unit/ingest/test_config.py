@@ -91,7 +91,7 @@ def test_workbook_y_n_empty_rows_and_numeric_ids(tmp_path: Path) -> None:
 
 def test_rules_file_resolved_against_the_config_folder(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "orders.yml").write_text("checks: []\n")
+    (tmp_path / "rules" / "orders.yml").write_text("checks:\n  - {type: row_count, min: 1}\n")
     header = [*HEADER, "rules_file"]
     row = [*good_row().values(), "rules/orders.yml"]
     (job,) = load_jobs(book(tmp_path / "c.xlsx", header, [row]))
@@ -275,4 +275,24 @@ def test_sheet_name_case_and_other_sheets_and_empty_sheet(tmp_path: Path) -> Non
     assert [j.job_id for j in load_jobs(path)] == ["orders"]
     assert problems(book(tmp_path / "e.xlsx", [], [])) == [
         "e.xlsx: sheet jobs: the sheet is empty (no header row)"
+    ]
+
+
+def test_rule_files_are_validated_with_the_config(tmp_path: Path) -> None:
+    """A broken rule file is a configuration error found before any load (quality parser)."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "bad.yml").write_text(
+        "checks:\n  - {type: not_null, colum: id}\n  - {type: between, column: x}\n"
+    )
+    (tmp_path / "rules" / "broken.yml").write_text("checks: [\n")
+    jobs = [
+        {**good_row(job_id="a", table_name="a"), "rules_file": "rules/bad.yml"},
+        {**good_row(job_id="b", table_name="b"), "rules_file": "rules/broken.yml"},
+    ]
+    (tmp_path / "config.yml").write_text(yaml.safe_dump({"jobs": jobs}))
+    assert problems(tmp_path / "config.yml") == [
+        "config.yml: jobs[0].rules_file: rules/bad.yml: checks[0].colum: unknown key "
+        "(did you mean 'column'?)",
+        "config.yml: jobs[0].rules_file: rules/bad.yml: checks[1]: between needs min or max",
+        "config.yml: jobs[1].rules_file: rules/broken.yml: line 2: not valid YAML",
     ]

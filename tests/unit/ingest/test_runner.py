@@ -299,3 +299,81 @@ def test_unwritable_audit_does_not_stop_the_jobs(settings: Settings, tmp_path: P
     assert [r.status for r in report.results] == ["success", "success"]
     assert len(report.audit_errors) == 2 and report.audit_errors[0].startswith("job ")
     assert report.exit_code == ExitCode.FAILED
+
+
+def test_quality_gate_follows_the_real_result_classes(settings: Settings, tmp_path: Path) -> None:
+    """With lakegate.quality's own result objects: only error-severity problems fail."""
+    from lakegate.quality.results import CheckResult, QualityResult
+
+    rules = tmp_path / "rules.yml"
+    rules.write_text("checks: []\n")
+    outcomes = {
+        "warn_only": QualityResult(
+            "warn_only",
+            10,
+            [
+                CheckResult("email", "regex", "email", "warn", severity="warn"),
+                CheckResult("odd", "custom_sql", None, "error", severity="warn", message="boom"),
+            ],
+        ),
+        "broken": QualityResult(
+            "broken",
+            10,
+            [
+                CheckResult("ids", "unique", "id", "fail"),
+                CheckResult("amount", "between", "amount", "error", message="no column amount"),
+            ],
+        ),
+    }
+
+    def check_fn(rules_file: Any, *, dataset: str, **kw: Any) -> QualityResult:
+        return outcomes[dataset]
+
+    report = run(
+        settings,
+        [job("warn_only", rules_file=str(rules)), job("broken", rules_file=str(rules))],
+        job_fn=FakeLoads(),
+        check_fn=check_fn,
+    )
+    ok, bad = report.results
+    assert (ok.status, ok.dq_status) == ("success", "error")
+    assert ok.extra["dq_error"] == "odd: boom"
+    assert ok.dq_failed_checks == ["email", "odd"]
+    assert (bad.status, bad.dq_status) == ("failed", "error")
+    assert bad.dq_failed_checks == ["ids", "amount"]
+    assert bad.error == "quality checks failed: ids; quality checks could not run: amount"
+
+
+def test_real_pipeline_and_quality_engine_on_sqlite(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_jobs with its defaults: the dlt pipeline and the DuckDB quality engine."""
+    import sqlite3
+
+    import pyarrow.parquet as pq
+
+    db = tmp_path / "src.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER, amount NUMERIC(8,2))")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(1, "1.50"), (2, "2.00"), (2, "-1")])
+    conn.close()
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "checks:\n"
+        "  - {type: unique, column: id}\n"
+        "  - {type: between, column: amount, min: 0, severity: warn}\n"
+    )
+    monkeypatch.setenv("SOURCES__REALSRC__DATABASE", str(db))
+    report = run_jobs(
+        [job("t", source_name="realsrc", rules_file=str(rules), load_type="FULL")],
+        settings=settings,
+    )
+    (result,) = report.results
+    assert result.rows_loaded == 3
+    files = list(Path(settings.lake.url).glob("t/*/*/*/*.parquet"))
+    assert sum(pq.read_metadata(f).num_rows for f in files) == 3
+    assert result.dq_status == "fail"
+    assert sorted(result.dq_failed_checks) == ["between_amount", "unique_id"]
+    assert result.status == "failed" and result.error == "quality checks failed: unique_id"
+    (row,) = audit_rows(settings)
+    assert (row["status"], row["dq_status"], row["rows_loaded"]) == ("failed", "fail", "3")

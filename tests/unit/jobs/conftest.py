@@ -16,10 +16,14 @@ from lakegate.jobs.registry import JobView
 from lakegate.settings import Settings, get_settings
 
 
-@pytest.fixture
-def catalog(tmp_path: Path) -> Iterator[Catalog]:
-    """A fresh file SQLite catalog (a file, so worker threads share it like in serve)."""
-    catalog = Catalog.from_url(f"sqlite:///{tmp_path / 'catalog.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
+    """A fresh catalog on file SQLite (the embedded default) and on the real PostgreSQL."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'catalog.db'}"  # a file: worker threads share it
+    catalog = Catalog.from_url(url)
     catalog.create_all()
     yield catalog
     catalog.dispose()

@@ -346,3 +346,26 @@ def test_cli_nothing_converted_exits_1(tmp_path: Path, capsys: pytest.CaptureFix
     )
     code, _, err = _run(capsys, "rules", "import", "gx", str(suite))
     assert code == 1 and "nothing could be converted" in err
+
+
+def test_gx_suite_written_by_gx_itself() -> None:
+    """``data/gx_suite_1x.json`` was produced by GX 1.x ``suite.to_json_dict()``
+    (great-expectations 1.24, from the bench extra), so the importer reads the real format."""
+    from lakegate.quality.importers.gx import import_gx
+
+    result = import_gx(Path(__file__).parent / "data" / "gx_suite_1x.json")
+    checks = _by_name(result.rule_sets["orders"].to_dict()["checks"])
+    assert set(checks) == {
+        "not_null_order_id",
+        "between_amount",
+        "accepted_values_status",
+        "regex_email",
+        "row_count",
+        "unique_order_id_line_no",
+        "mean_amount",
+    }
+    assert checks["between_amount"]["severity"] == "warn"
+    assert checks["between_amount"]["mostly"] == 0.95
+    [(test, reason)] = [(i.test, i.reason) for i in result.not_converted]
+    assert test == "expect_column_kl_divergence_to_be_less_than"
+    assert reason == "no Lakegate equivalent"

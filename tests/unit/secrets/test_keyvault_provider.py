@@ -200,3 +200,14 @@ def test_cli_root_callback_installs_the_provider_when_the_vault_is_configured(
         assert [p.name for p in dlt.secrets.config_providers][-1] == PROVIDER_NAME
     finally:
         uninstall_keyvault_provider()
+
+
+def test_clear_cache_picks_up_a_rotated_secret(
+    vault: VaultServer, dlt_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = _install(vault, monkeypatch)
+    assert provider.get_secret("postgres-erp-password") == "vault-pa55-word!"
+    vault.state.secrets["postgres-erp-password"].append("rotated-pa55!")
+    assert provider.get_secret("postgres-erp-password") == "vault-pa55-word!"  # cached
+    provider.clear_cache()
+    assert provider.get_secret("postgres-erp-password") == "rotated-pa55!"

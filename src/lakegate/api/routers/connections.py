@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from lakegate.api.deps import PrincipalDep, SessionDep, SettingsDep, TenantDep, require_role
 from lakegate.api.schemas.connections import (
@@ -22,6 +22,7 @@ _operator = [Depends(require_role("operator"))]
     "", status_code=status.HTTP_201_CREATED, dependencies=_admin, summary="Create a connection"
 )
 def create_connection(
+    request: Request,
     body: ConnectionCreate,
     tenant: TenantDep,
     session: SessionDep,
@@ -38,6 +39,7 @@ def create_connection(
         config=body.config,
         secrets=body.secrets,
         actor=principal.subject,
+        store=request.app.state.secret_store,
     )
     return ConnectionOut.model_validate(conn)
 
@@ -56,6 +58,7 @@ def get_connection(name: str, tenant: TenantDep, session: SessionDep) -> Connect
 
 @router.put("/{name}", dependencies=_admin, summary="Replace a connection")
 def update_connection(
+    request: Request,
     name: str,
     body: ConnectionUpdate,
     tenant: TenantDep,
@@ -73,6 +76,7 @@ def update_connection(
         config=body.config,
         secrets=body.secrets,
         actor=principal.subject,
+        store=request.app.state.secret_store,
     )
     return ConnectionOut.model_validate(conn)
 
@@ -93,8 +97,10 @@ def delete_connection(
 
 @router.post("/{name}:test", dependencies=_operator, summary="Test a connection")
 def test_connection(
-    name: str, tenant: TenantDep, session: SessionDep, settings: SettingsDep
+    request: Request, name: str, tenant: TenantDep, session: SessionDep, settings: SettingsDep
 ) -> ConnectionTestOut:
     """``{ok: true}`` when the source answers within a few seconds, else ``{ok: false, error}``."""
-    ok, error, elapsed_ms = service.test(session, tenant, name, settings)
+    ok, error, elapsed_ms = service.test(
+        session, tenant, name, settings, request.app.state.secret_store
+    )
     return ConnectionTestOut(ok=ok, error=error, elapsed_ms=elapsed_ms)

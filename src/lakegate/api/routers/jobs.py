@@ -10,7 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
 
-from lakegate.api.deps import PrincipalDep, SessionDep, TenantDep, require_role
+from lakegate.api.deps import (
+    PrincipalDep,
+    SessionDep,
+    TenantDep,
+    require_feature,
+    require_role,
+)
 from lakegate.api.routers.runs import submit
 from lakegate.api.schemas.jobs import JobIn, JobList, JobOut, JobVersionOut
 from lakegate.api.schemas.runs import RunAccepted, RunCreate
@@ -120,10 +126,11 @@ def list_versions(job_id: str, tenant: TenantDep, session: SessionDep) -> list[J
 @router.post(
     "/{job_id}/runs",
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=_operator,
+    dependencies=[*_operator, Depends(require_feature("api_runs"))],
     summary="Trigger a run",
     responses={
         **_NOT_FOUND,
+        403: {"description": "Role below operator, or the api_runs feature is off"},
         429: {"description": "Tenant quota exceeded (see Retry-After)"},
     },
 )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from lakegate.catalog.base import Base, UTCDateTime
 from lakegate.catalog.models import import_all_models
@@ -15,7 +16,7 @@ target_metadata = Base.metadata
 config = context.config
 
 
-def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     # UTCDateTime is DateTime(timezone=True) in the database: render it as such so the
     # migration scripts depend on SQLAlchemy only.
     if type_ == "type" and isinstance(obj, UTCDateTime):

@@ -13,9 +13,9 @@ from lakegate.catalog.base import Base, IdMixin, TimestampMixin
 class Connection(IdMixin, TimestampMixin, Base):
     """A source a tenant's jobs read from.
 
-    ``config`` is plain (host, database, ...). ``secrets_ciphertext`` is one Fernet token of
-    the JSON object of secrets; ``secret_names`` lists its keys so reads can show names
-    without decrypting.
+    ``config`` is plain (host, database, ...). ``secret_names`` lists the secret fields so
+    reads can show names without decrypting. The values are either ``secrets_ciphertext``
+    (one Fernet token of the JSON object) or Key Vault secrets (``secrets_store``).
     """
 
     __tablename__ = "connections"
@@ -29,3 +29,5 @@ class Connection(IdMixin, TimestampMixin, Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     secret_names: Mapped[list[str]] = mapped_column(JSON, default=list)
     secrets_ciphertext: Mapped[str | None] = mapped_column(Text)
+    secrets_store: Mapped[str] = mapped_column(String(16), default="catalog")
+    """Where the values are: ``catalog`` (Fernet, above) or ``keyvault``."""

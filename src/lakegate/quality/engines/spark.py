@@ -14,6 +14,7 @@ freshness is judged the same way as on DuckDB.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -114,10 +115,9 @@ class SparkEngine(Engine):
     def close(self) -> None:
         """Drop this engine's temp views (the shared session stays up for the next run)."""
         for view in self._views:
-            try:
+            # A view that is already gone (session restarted) is fine.
+            with contextlib.suppress(Exception):
                 self.spark.catalog.dropTempView(view)
-            except Exception:  # noqa: S110 - a view that is already gone is fine
-                pass
         self._views.clear()
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-22 08:24:10.325928
+Create Date: 2026-11-22 08:42:20.832719
 """
 
 from collections.abc import Sequence
@@ -94,6 +94,7 @@ def upgrade() -> None:
         sa.Column("config", sa.JSON(), nullable=False),
         sa.Column("secret_names", sa.JSON(), nullable=False),
         sa.Column("secrets_ciphertext", sa.Text(), nullable=True),
+        sa.Column("secrets_store", sa.String(length=16), nullable=False),
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
