@@ -157,18 +157,20 @@ CHILDREN = {"floor": child_floor, "dlt-default": child_dlt_default, "run_job": c
 # -- parent -------------------------------------------------------------------------
 
 
-def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
-    """(seconds, peak RSS MB, exit code, stdout) of one child process."""
+def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
+    """(wall seconds, CPU seconds, peak RSS MB, exit code) of one child process.
+
+    CPU seconds (user + system of that process) are reported beside wall time because
+    a shared machine's load inflates wall time, not CPU time."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
-    stdout = proc.stdout.read().decode() if proc.stdout else ""
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         print(stderr[-2000:], file=sys.stderr)
-    return seconds, usage.ru_maxrss / 1024, code, stdout
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
 
 
 def source_env(dsn: str) -> dict[str, str]:
@@ -242,7 +244,7 @@ def main() -> None:
     dsn = create_table(args.admin_dsn, db, args.rows)
     env = source_env(dsn)
     env["BENCH_PARTITIONS"] = str(args.partitions)
-    results: list[tuple[str, float, float, int]] = []
+    results: list[tuple[str, float, float, float]] = []
     paths = ["floor", "lakegate"] + ([] if args.skip_dlt_default else ["dlt-default"])
     paths += [f"backend:{b.strip()}" for b in args.backends.split(",") if b.strip()]
     for name in paths:
@@ -265,22 +267,31 @@ def main() -> None:
             else:
                 argv = [PY, str(HERE), "--child", name, "--dsn", dsn, "--out", str(work)]
             print(f"running {label} ...", flush=True)
-            seconds, rss_mb, code, _ = measure(argv, env)
+            seconds, cpu, rss_mb, code = measure(argv, env)
             if code != 0:
                 print(f"  {label} failed with exit code {code}")
                 continue
             parquet = list(work.rglob("*.parquet"))
             size_mb = sum(p.stat().st_size for p in parquet) / 1e6
-            print(f"  {seconds:.2f} s, peak RSS {rss_mb:.0f} MB, {size_mb:.0f} MB Parquet")
-            results.append((label, seconds, rss_mb, args.rows))
+            print(
+                f"  {seconds:.2f} s ({cpu:.1f} s CPU), peak RSS {rss_mb:.0f} MB, {size_mb:.0f} MB"
+            )
+            results.append((label, seconds, cpu, rss_mb))
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
     floor = next((r for r in results if r[0] == "floor"), None)
-    print(f"\n{'path':<20} {'seconds':>9} {'rows/s':>12} {'peak RSS MB':>12} {'x floor':>8}")
-    for label, seconds, rss_mb, rows in results:
+    rows = args.rows
+    print(
+        f"\n{'path':<22} {'seconds':>8} {'rows/s':>11} {'x floor':>8}"
+        f" {'CPU s':>7} {'peak RSS MB':>12}"
+    )
+    for label, seconds, cpu, rss_mb in results:
         ratio = (floor[1] / seconds) if floor else float("nan")
-        print(f"{label:<20} {seconds:>9.2f} {rows / seconds:>12,.0f} {rss_mb:>12.0f} {ratio:>8.2f}")
+        print(
+            f"{label:<22} {seconds:>8.2f} {rows / seconds:>11,.0f} {ratio:>8.2f}"
+            f" {cpu:>7.1f} {rss_mb:>12.0f}"
+        )
 
 
 if __name__ == "__main__":

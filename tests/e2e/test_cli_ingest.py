@@ -164,6 +164,7 @@ def test_failed_jobs_exit_1_with_one_line_each_and_no_secret(ws: Workspace) -> N
     assert any(line.startswith("job missing failed: ") for line in failures)
     assert any(line.startswith("job pg_down failed: ") for line in failures)
     assert "Traceback" not in done.stderr
+    assert not any("failed: job " in line for line in failures)  # the job is named once
     everything = (
         done.stdout + done.stderr + "".join(p.read_text() for p in ws.metadata.glob("audit_*.csv"))
     )
@@ -209,9 +210,33 @@ def test_python_m_lakegate_without_config_is_a_clear_exit_2(tmp_path: Path) -> N
     )
 
 
-def test_unknown_job_id_is_exit_2(ws: Workspace) -> None:
-    done = ws.run(LAKEGATE, "ingest", "-c", str(ws.config), "--job", "nope")
-    assert done.returncode == 2
-    assert done.stderr.strip() == (
+def test_unknown_job_id_is_exit_2(
+    ws: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process through the CLI's entry point (same code path, no process start-up)."""
+    from lakegate.cli import main
+
+    monkeypatch.setenv("LAKEGATE_METADATA_DIR", str(ws.metadata))
+    assert main(["ingest", "-c", str(ws.config), "--job", "nope"]) == 2
+    assert capsys.readouterr().err.strip() == (
         "error: ingestion_config.xlsx: unknown job 'nope' (jobs: items, events, missing, pg_down)"
     )
+
+
+def test_dry_run_lists_the_jobs_and_loads_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lakegate.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LAKEGATE_METADATA_DIR", str(tmp_path / "metadata"))
+    config = str(Path(__file__).parents[2] / "config" / "ingestion_config.yml")
+    assert main(["ingest", "-c", config, "--dry-run", "--output", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [j["job_id"] for j in data["jobs"]] == ["erp_customers", "erp_orders", "shop_products"]
+    assert main(["ingest", "-c", config, "--dry-run", "--job", "hr_employees"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "hr_employees: FULL oracle:oracle_hr HR.EMPLOYEES -> hr_employees",
+        "1 jobs would run; nothing loaded (--dry-run)",
+    ]
+    assert list(tmp_path.iterdir()) == []

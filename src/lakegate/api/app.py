@@ -1,8 +1,8 @@
 """The FastAPI application, built by :func:`create_app` (never at import).
 
 Routes live under ``/api/v1`` (one router per resource); ``/healthz`` and ``/readyz`` at
-the root; OpenAPI at ``/openapi.json``. ``app.state`` carries what the dependencies in
-:mod:`lakegate.api.deps` hand out:
+the root; OpenAPI at ``/openapi.json``; Prometheus at ``/metrics``. ``app.state`` carries
+what the dependencies in :mod:`lakegate.api.deps` hand out:
 
 * ``settings`` — :class:`~lakegate.settings.Settings`
 * ``catalog`` — :class:`~lakegate.catalog.session.Catalog`
@@ -25,7 +25,9 @@ from types import ModuleType
 
 from fastapi import FastAPI
 
+from lakegate.api.correlation import install_correlation
 from lakegate.api.errors import install_error_handlers
+from lakegate.api.metrics import API_PREFIX, install_metrics
 from lakegate.api.routers import (
     api_keys,
     connections,
@@ -42,7 +44,6 @@ from lakegate.settings import Settings, get_settings
 from lakegate.tenants.features import FeatureFlags
 from lakegate.tenants.quotas import RunRateLimiter
 
-API_PREFIX = "/api/v1"
 _LIFECYCLE_MODULES: tuple[ModuleType, ...] = (jobs, runs)
 
 
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None, *, catalog: Catalog | None = No
     app.state.quotas = RunRateLimiter.from_settings(settings)
     app.state.secret_store = secret_store_for(settings)
     install_error_handlers(app)
+    install_metrics(app)
+    install_correlation(app)  # added last: outermost, so every log line of a request has it
     app.include_router(health.router)
     for module in (tenants, quotas, features, api_keys, connections, jobs, runs):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -17,10 +17,12 @@ from typing import Any
 
 import httpx
 import jwt
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lakegate.catalog.base import utcnow
 from lakegate.catalog.models import ApiKey, Tenant
+from lakegate.catalog.repositories import TenantRepository
 from lakegate.errors import AuthenticationError, PermissionDeniedError
 from lakegate.observability.redact import register_secret
 from lakegate.settings import Settings
@@ -61,9 +63,11 @@ def authenticate(token: str | None, session: Session, settings: Settings) -> Pri
     PermissionDeniedError (403: the key's tenant is deactivated)."""
     if not token:
         raise AuthenticationError("missing bearer token (Authorization: Bearer <token>)")
-    register_secret(token)
+    # Only tokens that authenticate are registered with the redactor: registering every
+    # presented string would let any caller grow the redaction set without bound.
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
     if admin and hmac.compare_digest(token.encode(), admin.encode()):
+        register_secret(admin)
         return Principal(subject="platform-admin", role="admin", tenant_id=None, kind="admin")
     prefix = split_api_key(token)
     if prefix is not None:
@@ -74,9 +78,10 @@ def authenticate(token: str | None, session: Session, settings: Settings) -> Pri
 
 
 def _authenticate_api_key(prefix: str, token: str, session: Session) -> Principal:
-    key = session.query(ApiKey).filter(ApiKey.prefix == prefix).one_or_none()
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None or not hmac.compare_digest(key.token_hash, hash_token(token)):
         raise AuthenticationError("invalid API key")
+    register_secret(token)
     tenant = session.get(Tenant, key.tenant_id)
     if tenant is None:
         raise AuthenticationError("invalid API key")
@@ -141,9 +146,7 @@ def _authenticate_jwt(token: str, session: Session, settings: Settings) -> Princ
     tenant_ref = claims.get("lakegate_tenant")
     if not isinstance(tenant_ref, str) or not tenant_ref:
         raise PermissionDeniedError("token has no lakegate_tenant claim")
-    tenant = session.get(Tenant, tenant_ref) or (
-        session.query(Tenant).filter(Tenant.slug == tenant_ref).one_or_none()
-    )
+    tenant = TenantRepository(session).get(tenant_ref)
     if tenant is None:
         raise PermissionDeniedError(f"token names unknown tenant {tenant_ref!r}")
     if not tenant.is_active:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from lakegate.api.auth import ROLE_RANK, Principal, authenticate
 from lakegate.catalog.models import Tenant
+from lakegate.catalog.repositories import TenantRepository
 from lakegate.catalog.session import Catalog
 from lakegate.errors import ConfigError, NotFoundError, PermissionDeniedError
 from lakegate.settings import Settings
@@ -80,10 +81,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 def find_tenant(session: Session, ref: str) -> Tenant | None:
     """A tenant by id, or else by slug."""
-    tenant = session.get(Tenant, ref)
-    if tenant is None:
-        tenant = session.query(Tenant).filter(Tenant.slug == ref.lower()).one_or_none()
-    return tenant
+    return TenantRepository(session).get(ref)
 
 
 def get_tenant(

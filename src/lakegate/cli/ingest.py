@@ -21,6 +21,7 @@ from lakegate.errors import ConfigError, ExitCode
 from lakegate.settings import Settings
 
 if TYPE_CHECKING:
+    from lakegate.ingest.models import IngestJob
     from lakegate.ingest.runner import RunReport
 
 WorkersOption = Annotated[
@@ -71,6 +72,13 @@ def ingest(
     ] = None,
     lake: LakeOption = None,
     workers: WorkersOption = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Validate the configuration and list the jobs that would run; load nothing.",
+        ),
+    ] = False,
     output: OutputOption = Output.table,
 ) -> None:
     """Run the ingestion jobs of a workbook or YAML file into the lake.
@@ -90,6 +98,9 @@ def ingest(
             "(an ingestion_config.xlsx workbook or a YAML file)"
         )
     jobs = select_jobs(load_jobs(path), job_ids=job or (), source=source, config_name=path.name)
+    if dry_run:
+        _present_plan(jobs, output)
+        return
     # Imported only now: a bad configuration is reported without loading dlt.
     from lakegate.ingest.runner import run_jobs
     from lakegate.ingest.summary import make_progress
@@ -156,6 +167,22 @@ def demo(
         },
     )
     raise typer.Exit(int(report.exit_code))
+
+
+def _present_plan(jobs: list[IngestJob], output: Output) -> None:
+    """The jobs a run would execute (``--dry-run``)."""
+    if output is Output.json:
+        emit_json({"jobs": [j.model_dump(mode="json") for j in jobs]})
+        return
+    for j in jobs:
+        watermark = f" on {j.watermark_column}" if j.watermark_column else ""
+        stdout.print(
+            f"{j.job_id}: {j.load_type}{watermark} {j.source_type}:{j.source_name} "
+            f"{'.'.join(p for p in (j.schema_name, j.table_name) if p)} -> {j.target}",
+            highlight=False,
+            markup=False,
+        )
+    stdout.print(f"{len(jobs)} jobs would run; nothing loaded (--dry-run)", highlight=False)
 
 
 def _settings(lake: str | None, workers: int | None) -> Settings:

@@ -1,4 +1,8 @@
-"""``lakegate serve`` and ``lakegate db upgrade|current``: the platform service's commands."""
+"""``lakegate serve`` and ``lakegate db upgrade|current``: the platform service's commands.
+
+``lakegate worker`` and ``lakegate scheduler`` are placeholders in this version (exit 2):
+runs execute in the in-process executor of ``lakegate serve``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Annotated
 import typer
 
 from lakegate.cli.common import Output, OutputOption, emit_json, stdout
+from lakegate.errors import ConfigError
 
 db_app = typer.Typer(help="The catalog database (tenants, jobs, runs...).", no_args_is_help=True)
 
@@ -82,7 +87,25 @@ def db_current(output: OutputOption = Output.table) -> None:
         raise typer.Exit(1)
 
 
+def worker() -> None:
+    """Not available in this version: runs execute in-process inside `lakegate serve`."""
+    raise ConfigError(
+        "lakegate worker is not available in this version: "
+        "runs execute in-process inside `lakegate serve`"
+    )
+
+
+def scheduler() -> None:
+    """Not available in this version: trigger runs through the API (POST /api/v1/jobs/{id}/runs)."""
+    raise ConfigError(
+        "lakegate scheduler is not available in this version: "
+        "trigger runs through POST /api/v1/jobs/{id}/runs"
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` and ``db`` to the root app."""
+    """Add ``serve``, ``db``, and the ``worker``/``scheduler`` placeholders to the root app."""
     app.command("serve")(serve)
     app.add_typer(db_app, name="db")
+    app.command("worker")(worker)
+    app.command("scheduler")(scheduler)

@@ -239,6 +239,18 @@ def _validate_record(
     load_type = str(data.get("load_type", ""))
     if load_type == LoadType.INCREMENTAL and "watermark_column" not in data:
         problems.append(_Problem("watermark_column", "required when load_type is INCREMENTAL"))
+    included = {str(c).lower() for c in data.get("columns") or []}
+    if included:
+        needed = [*data.get("primary_key", [])]
+        if load_type == LoadType.INCREMENTAL and data.get("watermark_column"):
+            needed.append(str(data["watermark_column"]))
+        left_out = [c for c in dict.fromkeys(needed) if c.lower() not in included]
+        if left_out:
+            problems.append(
+                _Problem(
+                    "columns", f"must include the key/watermark column(s) {', '.join(left_out)}"
+                )
+            )
     if (
         data.get("source_type") == SourceType.rest_api
         and "endpoint_config" not in data

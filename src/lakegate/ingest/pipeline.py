@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ ProgressCallback = Callable[[str, int], None]
 """Called as ``progress(job_id, rows_so_far)`` while a job extracts."""
 
 _log = get_logger(__name__)
+_init_lock = threading.Lock()
 _NAME = re.compile(r"[^a-z0-9_]+")
 # dlt file names: <schema or pipeline>__<load_id>[__<hash>].jsonl, load_id = epoch seconds
 _COLUMNS_KEY = "lakegate_source_columns"
@@ -88,16 +90,27 @@ def run_job(
     try:
         _JobRun(job, lake, settings, creds, result, progress).execute()
         result.status = "success"
-        lake.tag_files(result.file_paths, dict(tags or {}))
     except ConfigError:
         raise
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        # BaseException too: connectorx reports source errors met while streaming as a
+        # pyo3 PanicException, which does not derive from Exception.
         result.status = "failed"
         result.error = describe_failure(exc, job, creds)
         with contextlib.suppress(Exception):  # a broken log sink must not raise from here
             _log.warning("ingest job failed", job_id=job.job_id, error=result.error)
     finally:
         result.finished_at = datetime.now(UTC)
+    if result.status == "success" and result.file_paths:
+        try:
+            lake.tag_files(result.file_paths, dict(tags or {}))
+        except Exception as exc:
+            # the load is committed (watermark advanced): the job succeeded, tags are missing
+            result.extra["tag_error"] = describe_failure(exc, job, creds)
+            with contextlib.suppress(Exception):
+                _log.warning("tagging files failed", job_id=job.job_id, error=str(exc))
     return result
 
 
@@ -156,7 +169,7 @@ class _JobRun:
                     if self.job.schema_contract == "freeze"
                     else None,
                 )
-                timings["load_s"] = round(time.perf_counter() - t1, 3)
+                timings["run_s"] = round(time.perf_counter() - t1, 3)
             except BaseException:
                 self._discard_uncommitted()
                 raise
@@ -198,8 +211,18 @@ class _JobRun:
                 "removed files of an unfinished load", job_id=self.job.job_id, files=len(stale)
             )
 
+    def _initialise_lake(self) -> None:
+        """Create dlt's dataset folder once, under a lock: dlt checks-then-creates it, so
+        parallel jobs starting on a fresh lake would race (``FileExistsError``)."""
+        with _init_lock:
+            if self.lake.exists("init"):
+                return
+            with self.pipeline.destination_client() as client:
+                client.initialize_storage()
+
     def _reset_to_lake(self) -> None:
         """Make the local pipeline agree with what the lake has committed."""
+        self._initialise_lake()
         has_remote_state = bool(self.lake.glob(f"_dlt_pipeline_state/{self.name}__*"))
         local_state = not self.pipeline.first_run or self.pipeline.has_pending_data
         if self.pipeline.has_pending_data or (local_state and not has_remote_state):
@@ -212,7 +235,7 @@ class _JobRun:
     def _discard_uncommitted(self) -> None:
         """After a failure: forget the local state and remove the failed load's files."""
         try:
-            self.pipeline.drop_pending_packages()
+            # drop() wipes the working folder: pending packages and the advanced state
             self.pipeline = self.pipeline.drop()
             self._remove_uncommitted_files()
         except Exception as exc:  # the next run repeats this clean-up anyway
@@ -297,6 +320,10 @@ class _JobRun:
         self.result.file_paths = paths
         self.result.files = len(paths)
         self.result.watermark_to = self._watermark() or self.result.watermark_from
+        for step in getattr(trace, "steps", None) or []:
+            if step.step in {"extract", "normalize", "load"} and step.finished_at:
+                seconds = (step.finished_at - step.started_at).total_seconds()
+                timings[f"{step.step}_s"] = round(seconds, 3)
         self.result.extra.update(timings)
         self.result.extra["pipeline"] = self.name
         self._forget_loaded_packages(load_ids)

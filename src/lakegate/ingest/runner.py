@@ -245,7 +245,7 @@ def _load(
         )
     result.started_at = result.started_at or started
     result.finished_at = result.finished_at or datetime.now(UTC)
-    result.error = one_line(result.error) or None
+    result.error = _without_job_prefix(one_line(result.error), job.job_id) or None
     if result.status != "success" and not result.error:
         result.error = "failed without an error message"
     return result
@@ -307,6 +307,12 @@ def _validate(
     if broken:
         parts.append(f"quality checks could not run: {', '.join(broken)}")
     result.error = one_line("; ".join(parts) or f"quality status {status}")
+
+
+def _without_job_prefix(error: str, job_id: str) -> str:
+    """``job x: cause`` -> ``cause``: the job is named by its own column and line."""
+    prefix = f"job {job_id}: "
+    return error[len(prefix) :] if error.startswith(prefix) else error
 
 
 def _attr(obj: Any, name: str) -> Any:

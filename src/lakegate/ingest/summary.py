@@ -113,7 +113,7 @@ def render_table(report: RunReport, console: Console) -> None:
         cells[6] = f"[{style}]{cells[6]}[/{style}]"
         table.add_row(*cells)
     console.print(table)
-    _print_footer(report, console.print)
+    _print_footer(report, lambda line: console.print(line, markup=False, highlight=False))
 
 
 def render_plain(report: RunReport, stream: IO[str]) -> None:
@@ -131,7 +131,18 @@ def render_plain(report: RunReport, stream: IO[str]) -> None:
     stream.flush()
 
 
+def schema_change_lines(report: RunReport) -> list[str]:
+    """One line per job whose source schema changed: ``schema of orders changed: ...``."""
+    return [
+        f"schema of {r.table_name} changed: {'; '.join(r.schema_changes) or 'columns differ'}"
+        for r in report.results
+        if r.schema_changed or r.schema_changes
+    ]
+
+
 def _print_footer(report: RunReport, write: Any) -> None:
+    for line in schema_change_lines(report):
+        write(line)
     ok = len(report.results) - len(report.failed)
     line = f"{ok} of {len(report.results)} jobs succeeded (run {report.run_id})"
     if report.audit_path:

@@ -133,6 +133,9 @@ def run_quality_step(context: StepContext, planned: PlannedStep) -> StepOutcome:
     assert isinstance(step, QualityStep)
     rules = build_rule_set(step.dataset, step.checks)
     context.checkpoint()
+    if not context.lake.exists(step.dataset):
+        # Checked here so the quality engine never falls back to a local path of the server.
+        return StepOutcome("failed", error=f"dataset {step.dataset!r} is not in the tenant's lake")
     result = service.check(rules, step.dataset, settings=context.settings, lake=context.lake)
     data: dict[str, Any] = result.to_dict()
     checks = []

@@ -61,6 +61,10 @@ def _one_line(text: str | None) -> str | None:
     return line if len(line) <= _MAX_ERROR else line[: _MAX_ERROR - 1] + "…"
 
 
+def _cut(value: Any, size: int) -> str | None:
+    return None if value is None else str(value)[:size]
+
+
 def add_log(session: Session, run_id: str, message: str, *, level: str = "info") -> None:
     """Append a (redacted) log line to a run."""
     session.add(RunLog(run_id=run_id, level=level, message=_one_line(message) or ""))
@@ -395,12 +399,13 @@ def record_quality(
             QualityResult(
                 run_id=step.run_id,
                 step_id=step.id,
-                dataset=dataset,
-                check_name=str(check.get("name") or check.get("check") or "check"),
-                check_type=check.get("type"),
-                column=check.get("column"),
-                severity=str(check.get("severity") or "error"),
-                status=str(check.get("status") or "error"),
+                # user-chosen names are cut to the column sizes (PostgreSQL enforces them)
+                dataset=dataset[:400],
+                check_name=str(check.get("name") or check.get("check") or "check")[:400],
+                check_type=_cut(check.get("type"), 80),
+                column=_cut(check.get("column"), 200),
+                severity=str(check.get("severity") or "error")[:20],
+                status=str(check.get("status") or "error")[:20],
                 value=check.get("value", check.get("observed")),
                 message=_one_line(check.get("message")),
             )

@@ -111,7 +111,8 @@ class QualityStep(BaseModel):
 
     type: Literal["quality"]
     dataset: str = Field(
-        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./*-]{0,399}$",
+        # a bare table name: no path, glob or URL can reach outside the tenant's prefix
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$",
         description="A table of the tenant's lake (e.g. an ingest step's target table).",
     )
     checks: list[dict[str, Any]] = Field(min_length=1, max_length=500)

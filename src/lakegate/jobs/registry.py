@@ -90,7 +90,7 @@ def _version_row(
         description=spec.description,
         schedule_cron=spec.schedule.cron if spec.schedule else None,
         schedule_timezone=spec.schedule.timezone if spec.schedule else None,
-        created_by=by,
+        created_by=by[:200] if by else None,
     )
 
 

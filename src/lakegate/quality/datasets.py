@@ -41,6 +41,10 @@ class Dataset:
     """Parquet: a file, glob or URL glob readable by DuckDB. SQL: the table (``schema.t``)."""
     url: str | None = None
     """SQL: the SQLAlchemy URL (with credentials; never printed)."""
+    folder: str | None = None
+    """Parquet: the folder whose Parquet files (recursively) make the dataset, when the
+    dataset is a folder or a lake table (engines without ``**`` globs, like Spark, can
+    read it with recursive file lookup); None for a file or an explicit glob."""
     protocol: str = "file"
     storage_options: dict[str, Any] = field(default_factory=dict, repr=False)
     lake: Lake | None = field(default=None, repr=False)
@@ -94,6 +98,13 @@ def _sql_dataset(spec: str) -> Dataset:
     )
 
 
+def _folder_of(path: str) -> str | None:
+    """The folder of a dataset path, when it names a folder (not a file or a glob)."""
+    if path.endswith(".parquet") or any(c in path for c in _GLOB_CHARS):
+        return None
+    return path.rstrip("/")
+
+
 def _parquet_glob(path: str) -> str:
     """A folder becomes every Parquet file below it; files and globs stay."""
     if path.endswith(".parquet") or any(c in path for c in _GLOB_CHARS):
@@ -120,6 +131,7 @@ def _remote_dataset(spec: str, lake: Lake | None, settings: Any) -> Dataset:
         name=_name_of(spec),
         kind="parquet",
         source=pattern,
+        folder=_folder_of(spec),
         protocol=protocol,
         storage_options=remote.storage_options,
         lake=remote,
@@ -156,14 +168,28 @@ def resolve_dataset(spec: str, *, lake: Lake | None = None, settings: Any = None
             pattern = _parquet_glob(lake.path(plain))
             if not _local_matches(pattern):
                 raise DatasetError(f"dataset {spec}: lake table has no Parquet files")
-            return Dataset(spec=spec, name=plain, kind="parquet", source=pattern, lake=lake)
+            return Dataset(
+                spec=spec,
+                name=plain,
+                kind="parquet",
+                source=pattern,
+                folder=lake.path(plain),
+                lake=lake,
+            )
         return _remote_dataset(lake.url_of(plain), lake, settings)
     path = str(Path(plain).expanduser().resolve()) if not set(plain) & _GLOB_CHARS else plain
     pattern = _parquet_glob(path)
     if Path(path).is_dir() or _local_matches(pattern):
         if not _local_matches(pattern):
             raise DatasetError(f"dataset {spec}: folder has no Parquet files")
-        return Dataset(spec=spec, name=_name_of(path), kind="parquet", source=pattern, lake=lake)
+        return Dataset(
+            spec=spec,
+            name=_name_of(path),
+            kind="parquet",
+            source=pattern,
+            folder=_folder_of(path),
+            lake=lake,
+        )
     where = f" or lake table under {lake.url}" if lake is not None and is_name else ""
     raise DatasetError(f"dataset {spec}: no such Parquet file, glob, folder{where}")
 

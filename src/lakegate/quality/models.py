@@ -25,7 +25,6 @@ and translated by sqlglot to the engine's dialect.
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lakegate.errors import ConfigError, MultipleConfigError
+from lakegate.quality.rule_errors import validation_problems
 
 Severity = Literal["warn", "error"]
 Scalar = str | int | float | bool
@@ -433,47 +433,6 @@ class RuleSet(_Strict):
         return out
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _problems(
-    where: str, prefix: str, error: ValidationError, fields: list[str] | None = None
-) -> list[str]:
-    """One line per validation error; a misspelt key is reported once, with a hint."""
-    items = error.errors()
-    missing = {str(i["loc"][-1]) for i in items if i["type"] == "missing" and i["loc"]}
-    explained: set[str] = set()
-    hints: dict[str, str] = {}
-    for item in items:
-        if item["type"] == "extra_forbidden" and item["loc"]:
-            key = str(item["loc"][-1])
-            close = difflib.get_close_matches(key, sorted(missing) or (fields or []), n=1)
-            if close:
-                hints[key] = close[0]
-                explained.add(close[0])
-    problems = []
-    for item in items:
-        loc = _location(tuple(item["loc"]))
-        path = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
-        last = str(item["loc"][-1]) if item["loc"] else ""
-        if item["type"] == "extra_forbidden":
-            text = "unknown key"
-            if last in hints:
-                text += f" (did you mean {hints[last]!r}?)"
-        elif item["type"] == "missing":
-            if last in explained:
-                continue
-            text = "required key missing"
-        else:
-            text = str(item["msg"]).removeprefix("Value error, ")
-        problems.append(f"{where}: {path}: {text}" if path else f"{where}: {text}")
-    return problems
-
-
 def parse_rules(data: Any, *, source: str = "<rules>") -> RuleSet:
     """Validate a rule mapping (from YAML or an importer) into a :class:`RuleSet`.
 
@@ -508,12 +467,12 @@ def parse_rules(data: Any, *, source: str = "<rules>") -> RuleSet:
             model: type[CheckModel] = registry.get(type_name).model
             checks.append(model.model_validate(raw))
         except ValidationError as exc:
-            problems.extend(_problems(source, where, exc, list(model.model_fields)))
+            problems.extend(validation_problems(source, where, exc, list(model.model_fields)))
     top = {key: value for key, value in data.items() if key != "checks"}
     try:
         rules = RuleSet.model_validate({**top, "checks": checks or [RowCountCheck(min=0)]})
     except ValidationError as exc:
-        problems.extend(_problems(source, "", exc))
+        problems.extend(validation_problems(source, "", exc))
         rules = None
     names = [check.check_name for check in checks]
     for index, name in enumerate(names):

@@ -174,7 +174,8 @@ class _Run:
         if planned.samples is None:
             return
         try:
-            result.samples = self.fetch(planned.samples, limit=self.samples)
+            self.queries += 1
+            result.samples = self.engine.fetch_samples(planned.samples, self.samples)
         except EngineQueryError as exc:
             log.warning("failed-row samples unavailable", check=result.name, error=str(exc))
 

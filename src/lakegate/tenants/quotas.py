@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from lakegate.catalog.base import utcnow
 from lakegate.catalog.models import Quota, Tenant
 from lakegate.catalog.models.runs import Run
-from lakegate.errors import PermissionDeniedError, QuotaExceededError, StorageError
+from lakegate.errors import PermissionDeniedError, QuotaExceededError
+from lakegate.observability.logging import get_logger
 from lakegate.observability.redact import redact
 from lakegate.settings import Settings
 
@@ -31,6 +32,7 @@ ACTIVE_RUN_STATUSES = ("queued", "running", "cancelling")
 """Runs that count against ``max_concurrent_runs``."""
 CONCURRENCY_RETRY_AFTER_S = 30
 """Retry-After when the tenant is at its concurrency limit (no window to wait for)."""
+log = get_logger(__name__)
 QUOTA_FIELDS = (
     "max_runs_per_minute",
     "max_runs_per_hour",
@@ -199,7 +201,8 @@ def storage_bytes(tenant: Tenant, settings: Settings) -> int | None:
         if not lake.fs.exists(path):
             return 0
         return int(lake.fs.du(path, total=True))
-    except (OSError, StorageError):
+    except Exception as exc:  # usage is informative: an unreadable lake must not fail it
+        log.warning("usage.storage_unreadable", tenant_id=tenant.id, error=redact(str(exc)))
         return None
 
 

@@ -328,3 +328,32 @@ def test_adbc_backend_loads_the_same_values(orders: str, lake: Lake, settings: S
             paid_at,
             note,
         )
+
+
+def test_permission_denied_is_named(
+    orders: str, lake: Lake, settings: Settings, set_source: SetSource
+) -> None:
+    role = "lg_noaccess_" + orders.rsplit("_", 1)[-1]
+    _exec(
+        orders,
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT CONNECT ON DATABASE {orders.rsplit('/', 1)[-1]} TO {role}",
+    )
+    try:
+        set_source("pg_limited", orders, username=role)
+        result = run_job(_job(source_name="pg_limited"), lake=lake, settings=settings, run_id="r1")
+        assert result.status == "failed"
+        assert result.error == "job orders: permission denied reading public.orders"
+        assert table_files(lake, "orders") == []
+    finally:
+        _exec(orders, f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
+def test_tags_reach_the_lake(
+    orders: str, lake: Lake, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(Lake, "tag_files", lambda _self, paths, tags: seen.append((paths, tags)))
+    tags = {"tenant_id": "t1", "job_id": "orders", "run_id": "r1"}
+    result = run_job(_job(), lake=lake, settings=settings, run_id="r1", tags=tags)
+    assert seen == [(result.file_paths, tags)]

@@ -204,3 +204,33 @@ def test_unreachable_source_fails_the_step_without_leaking_the_password(
     assert [s.status for s in run.steps] == ["failed", "skipped"]
     assert run.error and password not in run.error
     assert password not in (run.steps[0].error or "")
+
+
+def test_quality_on_a_dataset_missing_from_the_tenant_lake_fails_and_never_reads_the_cwd(
+    catalog: Catalog,
+    settings: Settings,
+    tenant: Tenant,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A folder named like the dataset in the server's working directory is not read."""
+    decoy = tmp_path / "cwd" / "customers"
+    decoy.mkdir(parents=True)
+    duckdb.sql(f"copy (select 1 as id) to '{decoy / 'x.parquet'}' (format parquet)")
+    monkeypatch.chdir(tmp_path / "cwd")
+    spec = JobDefinitionSpec.model_validate(
+        {
+            "name": "q",
+            "steps": [
+                {
+                    "type": "quality",
+                    "dataset": "customers",
+                    "checks": [{"type": "row_count", "min": 1}],
+                }
+            ],
+        }
+    )
+    status, run = _run(catalog, settings, tenant, spec)
+    assert status == "failed"
+    assert run.steps[0].error == "dataset 'customers' is not in the tenant's lake"
+    assert run.quality_results == []

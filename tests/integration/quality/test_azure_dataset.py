@@ -33,11 +33,16 @@ def lake(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Lake:
 
 
 def test_lake_table_on_azure(lake: Lake) -> None:
-    rules = parse_rules({"dataset": "orders", "checks": [
-        {"type": "row_count", "equals": 5},
-        {"type": "unique", "column": "order_id"},
-        {"type": "schema_change"},
-    ]})
+    rules = parse_rules(
+        {
+            "dataset": "orders",
+            "checks": [
+                {"type": "row_count", "equals": 5},
+                {"type": "unique", "column": "order_id"},
+                {"type": "schema_change"},
+            ],
+        }
+    )
     result = run_check(rules, "orders", settings=get_settings(), lake=lake)
     assert result.rows == 5
     assert [c.status for c in result.checks] == ["pass", "fail", "pass"]

@@ -236,3 +236,27 @@ def _exercise_secret_paths(client: TestClient, make_tenant: Callable[..., Tenant
     )
     _TOKENS.append(acme.token("admin"))
     client.get("/api/v1/connections", headers={"Authorization": f"Bearer {_TOKENS[-1]}x"})
+
+
+def test_bad_updates_change_nothing(
+    client: TestClient, make_tenant: Callable[..., TenantHandle]
+) -> None:
+    headers = make_tenant("acme").headers("admin")
+    client.post("/api/v1/connections", json=pg_body(), headers=headers)
+    before = client.get("/api/v1/connections/erp", headers=headers).json()
+    for payload, where in [
+        ({"config": {"host": "h", "database": "d"}}, "body.type"),
+        ({"type": "ftp", "config": {}}, "type"),
+        ({"type": "postgresql", "config": {"host": "h"}}, "config.database"),
+        (
+            {"type": "postgresql", "config": {"host": "h", "database": "d"}, "name": "x"},
+            "body.name",
+        ),
+        ({"type": "postgresql", "config": "not an object"}, "body.config"),
+    ]:
+        response = client.put("/api/v1/connections/erp", json=payload, headers=headers)
+        assert response.status_code == 422, payload
+        assert where in response.text
+    assert client.get("/api/v1/connections/erp", headers=headers).json() == before
+    ghost = {"type": "postgresql", "config": {"host": "h", "database": "d"}}
+    assert client.put("/api/v1/connections/ghost", json=ghost, headers=headers).status_code == 404

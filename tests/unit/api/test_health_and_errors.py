@@ -103,3 +103,24 @@ def test_nul_characters_are_422_not_500(client: TestClient, admin_headers: dict[
     path = client.get("/api/v1/tenants/ac%00me", headers=admin_headers)
     assert path.status_code == 422
     assert client.get("/api/v1/tenants", headers=admin_headers).json() == []
+
+
+def test_metrics_count_requests_by_route_template(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    client.get("/api/v1/tenants/some-unknown-slug", headers=admin_headers)
+    text = client.get("/metrics").text
+    assert "lakegate_http_requests_total" in text
+    assert 'route="/api/v1/tenants/{tenant_id}"' in text
+    assert "some-unknown-slug" not in text
+
+
+def test_request_ids_are_echoed_from_traceparent_or_made(client: TestClient) -> None:
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    traced = client.get("/healthz", headers={"traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+    assert traced.headers["X-Request-ID"] == trace
+    given = client.get("/healthz", headers={"X-Request-ID": "req-12345678"})
+    assert given.headers["X-Request-ID"] == "req-12345678"
+    hostile = client.get("/healthz", headers={"X-Request-ID": "<script>alert(1)</script>"})
+    assert len(hostile.headers["X-Request-ID"]) == 32
+    assert client.get("/nope").headers["X-Request-ID"]

@@ -151,3 +151,18 @@ def test_require_feature_answers_403_naming_the_flag(
     denied = client.get("/api/v1/_probe", headers=as_acme)
     assert denied.status_code == 403
     assert "webhooks" in denied.json()["detail"]
+
+
+def test_unknown_tenant_and_missing_auth_on_tenant_subresources(
+    client: TestClient, admin_headers: dict[str, str], make_tenant: Callable[..., TenantHandle]
+) -> None:
+    acme = make_tenant("acme")
+    for path in ("quotas", "usage", "features", "api-keys"):
+        assert client.get(f"/api/v1/tenants/ghost/{path}", headers=admin_headers).status_code == 404
+        assert client.get(f"/api/v1/tenants/{acme.id}/{path}").status_code == 401
+    viewer = acme.headers("viewer")
+    assert client.get(f"/api/v1/tenants/{acme.id}/api-keys", headers=viewer).status_code == 403
+    put = client.put(
+        f"/api/v1/tenants/{acme.id}/features", json={"features": {"lineage": True}}, headers=viewer
+    )
+    assert put.status_code == 403

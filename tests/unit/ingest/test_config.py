@@ -62,14 +62,14 @@ def test_workbook_column_order_header_case_and_spaces_do_not_matter(tmp_path: Pa
               "source_name", "schema_name", "TABLE_NAME", " watermark_column", "Columns",
               "Chunk Size"]  # fmt: skip
     row = ["incremental", "order_id, line_no", "o1", "y", "PostgreSQL", "pg", "public",
-           "order_lines", "updated_at", " a ,b,, c ", 50000.0]  # fmt: skip
+           "order_lines", "updated_at", " order_id ,line_no,, updated_at ", 50000.0]  # fmt: skip
     (job,) = load_jobs(book(tmp_path / "c.xlsx", header, [row]))
     assert job.job_id == "o1"
     assert job.enabled is True
     assert job.source_type is SourceType.postgresql
     assert job.load_type is LoadType.INCREMENTAL
     assert job.primary_key == ["order_id", "line_no"]
-    assert job.columns == ["a", "b", "c"]
+    assert job.columns == ["order_id", "line_no", "updated_at"]
     assert job.chunk_size == 50000
     assert job.watermark_column == "updated_at"
     assert job.target == "order_lines"
@@ -295,4 +295,16 @@ def test_rule_files_are_validated_with_the_config(tmp_path: Path) -> None:
         "(did you mean 'column'?)",
         "config.yml: jobs[0].rules_file: rules/bad.yml: checks[1]: between needs min or max",
         "config.yml: jobs[1].rules_file: rules/broken.yml: line 2: not valid YAML",
+    ]
+
+
+def test_include_list_must_keep_key_and_watermark_columns(tmp_path: Path) -> None:
+    header = [*HEADER, "columns"]
+    rows = [
+        [*good_row(job_id="a", table_name="a", primary_key="id, line").values(), "line, total"],
+        [*good_row(job_id="b", table_name="b", primary_key="ID").values(), "id, updated_at, x"],
+    ]
+    assert problems(book(tmp_path / "c.xlsx", header, rows)) == [
+        "c.xlsx: sheet jobs, row 2, column columns: "
+        "must include the key/watermark column(s) id, updated_at"
     ]

@@ -65,6 +65,7 @@ def test_sqlite_full_and_incremental(sqlite_db: Path, env: tuple[Lake, Settings]
     table = pq.read_table(full.file_paths[0]).to_pylist()
     assert [r["name"] for r in table[:2]] == ["name 1 'q'\n", "name 2 'q'\n"]
     assert full.duration_s > 0 and full.extra["backend"] == "pyarrow"
+    assert {"extract_s", "normalize_s", "load_s"} <= set(full.extra)
 
     inc = _job(job_id="customers_inc", load_type="INCREMENTAL", watermark_column="updated")
     first = run_job(inc, lake=lake, settings=settings, run_id="r2")

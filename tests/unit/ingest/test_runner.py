@@ -75,7 +75,9 @@ class FakeLoads:
                 files=0 if failed else 1,
                 started_at=started,
                 finished_at=datetime.now(UTC),
-                error=f"table {job.table_name!r} does not exist" if failed else None,
+                error=f"job {job.job_id}: table {job.table_name!r} does not exist"
+                if failed
+                else None,
             )
         finally:
             with self.lock:
@@ -377,3 +379,41 @@ def test_real_pipeline_and_quality_engine_on_sqlite(
     assert result.status == "failed" and result.error == "quality checks failed: unique_id"
     (row,) = audit_rows(settings)
     assert (row["status"], row["dq_status"], row["rows_loaded"]) == ("failed", "fail", "3")
+
+
+def test_schema_changes_are_reported_in_the_summary(settings: Settings, tmp_path: Path) -> None:
+    def evolving(job: IngestJob, **kw: Any) -> LoadResult:
+        result = FakeLoads()(job, **kw)
+        if job.job_id == "orders":
+            result.schema_changed = True
+            result.schema_changes = ["added column discount", "removed column fax"]
+        return result
+
+    report = run(settings, [job("orders"), job("customers")], job_fn=evolving)
+    out = tmp_path / "summary.txt"
+    with out.open("w") as stream:
+        render_plain(report, stream)
+    lines = out.read_text().splitlines()
+    assert "schema of orders changed: added column discount; removed column fax" in lines
+    assert not any("schema of customers" in line for line in lines)
+    row = next(r for r in audit_rows(settings) if r["job_id"] == "orders")
+    assert row["schema_changed"] == "true"
+    assert row["schema_changes"] == "added column discount; removed column fax"
+
+
+def test_rich_progress_runs_on_a_terminal(settings: Settings) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from lakegate.ingest.summary import make_progress
+
+    console = Console(file=StringIO(), force_terminal=True, width=120)
+    with make_progress(console) as progress:
+        report = run(
+            settings, [job("a"), job("b")], job_fn=FakeLoads(fail={"b"}), progress=progress
+        )
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "a: 10 rows, 1 files" in text
+    assert "job b failed: table 'b' does not exist" in text
+    assert report.exit_code == ExitCode.FAILED

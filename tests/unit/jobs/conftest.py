@@ -15,11 +15,14 @@ from lakegate.jobs.models import JobDefinitionSpec
 from lakegate.jobs.registry import JobView
 from lakegate.settings import Settings, get_settings
 
+BOTH_CATALOGS = pytest.mark.parametrize("catalog", ["sqlite", "postgresql"], indirect=True)
+"""Run a module's tests on SQLite and on the real PostgreSQL (``pytestmark = BOTH_CATALOGS``)."""
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+
+@pytest.fixture
 def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
-    """A fresh catalog on file SQLite (the embedded default) and on the real PostgreSQL."""
-    if request.param == "postgresql":
+    """A fresh catalog: file SQLite (the embedded default) or, when parametrized, PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "postgresql":
         url = request.getfixturevalue("pg_url")
     else:
         url = f"sqlite:///{tmp_path / 'catalog.db'}"  # a file: worker threads share it

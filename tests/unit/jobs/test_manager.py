@@ -17,6 +17,9 @@ from lakegate.catalog.session import Catalog
 from lakegate.jobs import manager
 from lakegate.jobs.registry import JobView
 from lakegate.jobs.states import IllegalTransitionError, RunStatus
+from tests.unit.jobs.conftest import BOTH_CATALOGS
+
+pytestmark = BOTH_CATALOGS
 
 
 def _create(catalog: Catalog, view: JobView, **kwargs: object) -> manager.CreatedRun:
@@ -148,3 +151,24 @@ def test_recover_orphans_fails_runs_of_dead_processes_only(
     assert status[alive_here] == status[remote_fresh] == "running"
     assert status[still_queued] == "queued"
     assert "died" in (error or "")
+
+
+def test_idempotency_race_loser_gets_the_winners_run(
+    catalog: Catalog, make_job: Callable[..., JobView], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests with one key both miss the lookup; the unique constraint settles it."""
+    view = make_job()
+    winner = _create(catalog, view, idempotency_key="race")
+    real_find = manager.find_by_idempotency_key
+    calls: list[int] = []
+
+    def miss_first(*args: object) -> Run | None:
+        calls.append(1)
+        return None if len(calls) == 1 else real_find(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(manager, "find_by_idempotency_key", miss_first)
+    loser = _create(catalog, view, idempotency_key="race")
+    assert len(calls) == 2  # the insert hit the constraint, then looked again
+    assert loser.run.id == winner.run.id and not loser.created
+    with catalog.session() as session:
+        assert session.query(Run).count() == 1

@@ -125,3 +125,15 @@ def test_table_names_cannot_carry_sql() -> None:
     with pytest.raises(ValidationError) as info:
         JobDefinitionSpec.model_validate(body)
     assert _locations(info.value) == ["steps.0.ingest.tables.0.table"]
+
+
+@pytest.mark.parametrize(
+    "dataset", ["../other-tenant/prod/orders", "/etc", "orders/*.parquet", "az://c/x", "a b"]
+)
+def test_quality_dataset_is_a_bare_table_name(dataset: str) -> None:
+    """A path, glob or URL could reach outside the tenant's lake prefix."""
+    body = _job()
+    body["steps"][1]["dataset"] = dataset
+    with pytest.raises(ValidationError) as info:
+        JobDefinitionSpec.model_validate(body)
+    assert _locations(info.value) == ["steps.1.quality.dataset"]

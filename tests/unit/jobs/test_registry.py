@@ -12,7 +12,9 @@ from lakegate.errors import ConfigError, ConflictError, NotFoundError
 from lakegate.jobs import registry
 from lakegate.jobs.models import JobDefinitionSpec
 from lakegate.jobs.registry import JobView
-from tests.unit.jobs.conftest import quality_job
+from tests.unit.jobs.conftest import BOTH_CATALOGS, quality_job
+
+pytestmark = BOTH_CATALOGS
 
 
 def _ingest(name: str, connection: str) -> JobDefinitionSpec:

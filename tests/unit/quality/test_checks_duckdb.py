@@ -317,3 +317,16 @@ def test_a_failing_expression_errors_alone(data: Path) -> None:
     assert statuses == {"not_null_email": "fail", "boom": "error", "bad_sql": "error"}
     assert "Conversion Error" in (result.checks[1].message or "")
     assert result.status == "error" and result.exit_code == 1
+
+
+def test_row_count_survives_when_every_metric_fails(data: Path) -> None:
+    result = run(data, {"type": "expression", "expression": "CAST(email AS INTEGER) > 0"})
+    assert result.rows == 6
+    assert result.checks[0].status == "error"
+    assert result.to_dict()["checks"][0]["failed_rows"] is None
+
+
+def test_a_metric_that_cannot_be_compared_is_an_error_not_a_crash(data: Path) -> None:
+    result = run(data, {"type": "aggregate", "column": "email", "metric": "max", "max": 5})
+    assert result.checks[0].status == "error"
+    assert "cannot evaluate" in (result.checks[0].message or "")

@@ -42,5 +42,5 @@ def test_plan_example_prints_what_the_page_says() -> None:
     assert expected is not None
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(block, "docs/quality.md", "exec"), {})  # noqa: S102 - our own docs
+        exec(compile(block, "docs/quality.md", "exec"), {})
     assert out.getvalue().strip() == expected.group(1)

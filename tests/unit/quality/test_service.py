@@ -180,3 +180,28 @@ def test_default_lake_comes_from_settings(tmp_path: Path, monkeypatch: pytest.Mo
     result = run_check(_rules({"type": "row_count", "min": 1}), "items", settings=get_settings())
     assert result.rows == 2
     assert list((root / "_quality/items/runs").glob("*.json"))
+
+
+def test_resolved_datasets_name_their_folder(tmp_path: Path, lake: Lake) -> None:
+    _write(Path(lake.root) / "orders/2026/01/01/a.parquet", id=[1])
+    table = resolve_dataset("orders", lake=lake)
+    assert (table.kind, table.name, table.folder) == ("parquet", "orders", f"{lake.root}/orders")
+    assert table.source == f"{lake.root}/orders/**/*.parquet"
+    single = _write(tmp_path / "one.parquet", id=[1])
+    assert resolve_dataset(str(single), lake=lake).folder is None
+    database = resolve_dataset("sqlite:///x.db#main.orders", lake=lake)
+    assert (database.kind, database.name, database.source) == ("sql", "orders", "main.orders")
+
+
+def test_duckdb_samples_run_on_one_thread_and_restore_the_setting(tmp_path: Path) -> None:
+    from sqlglot import exp
+
+    from lakegate.quality.engines.duckdb import DuckDBEngine
+
+    path = _write(tmp_path / "t.parquet", id=list(range(10)))
+    threads = exp.select(exp.func("current_setting", exp.Literal.string("threads")).as_("t"))
+    with DuckDBEngine(threads=2) as engine:
+        engine.bind("lg_dataset", resolve_dataset(str(path)))
+        rows = engine.fetch_samples(exp.select("id").from_("lg_dataset").where("id > 6"), 2)
+        assert len(rows) == 2 and all(row["id"] > 6 for row in rows)
+        assert engine.fetch(threads) == [{"t": 2}]

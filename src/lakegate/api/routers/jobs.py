@@ -6,6 +6,7 @@ A job of another tenant answers 404. Every change of a job adds a version.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
@@ -25,6 +26,15 @@ from lakegate.jobs import runs as run_service
 from lakegate.jobs.models import JobDefinitionSpec
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id of a W3C ``traceparent`` header (None when absent or malformed)."""
+    match = _TRACEPARENT.match(traceparent.strip().lower()) if traceparent else None
+    return match.group(1) if match else None
+
+
 _admin = [Depends(require_role("admin"))]
 _operator = [Depends(require_role("operator"))]
 _viewer = [Depends(require_role("viewer"))]
@@ -161,7 +171,7 @@ def trigger_run(
         idempotency_key=idempotency_key,
         parameters=body.parameters,
         callback_uri=str(body.callback_uri) if body.callback_uri else None,
-        trace_id=request.headers.get("traceparent"),
+        trace_id=trace_id_of(request.headers.get("traceparent")),
     )
     if created.created:
         submit(request.app, created.run.id)

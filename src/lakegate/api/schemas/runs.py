@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
 from lakegate.catalog.models.runs import Run, RunLog, RunStep
 from lakegate.jobs.manager import as_utc
@@ -27,7 +27,7 @@ class RunCreate(BaseModel):
     parameters: dict[str, Any] = Field(
         default_factory=dict, description="Free-form run parameters, stored with the run."
     )
-    callback_uri: AnyHttpUrl | None = Field(
+    callback_uri: Annotated[AnyHttpUrl, UrlConstraints(max_length=2048)] | None = Field(
         default=None,
         alias="callBackUri",
         description="URL told about the outcome (Azure Data Factory webhook contract).",

@@ -15,7 +15,7 @@ The service drives an engine like this::
         rows = engine.metadata_row_count("lg_dataset")       # only if plan.scan_is_row_count_only
         scan = engine.fetch(plan.scan)[0]                    # the ONE aggregate scan
         extra = [engine.fetch(q) for q in plan.queries]      # group-by, joins, custom SQL
-        samples = engine.fetch(planned.samples, limit=10)    # failing checks only
+        samples = engine.fetch_samples(planned.samples, 10)  # failing checks only
 
 A Spark engine implements the same four methods (``bind`` registers a temp view over
 ``spark.read.parquet``; ``fetch`` runs ``spark.sql(self.render(query))`` and collects at
@@ -82,6 +82,10 @@ class Engine(ABC):
             else:
                 query = exp.select("*").from_(query.subquery("limited")).limit(limit)
         return self.execute(self.render(query), limit)
+
+    def fetch_samples(self, query: exp.Query, limit: int) -> list[dict[str, Any]]:
+        """Run a failed-rows query (LIMIT ``limit``); engines may tune it for early exit."""
+        return self.fetch(query, limit)
 
     def close(self) -> None:  # noqa: B027 - optional hook, most engines need it
         """Release connections."""

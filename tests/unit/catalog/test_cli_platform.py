@@ -1,4 +1,4 @@
-"""``lakegate db upgrade`` / ``db current`` through the real CLI entry point."""
+"""``lakegate db upgrade|current``, ``worker``, ``scheduler`` through the real CLI entry point."""
 
 from __future__ import annotations
 
@@ -44,3 +44,11 @@ def test_db_upgrade_with_a_bad_url_is_exit_2(
     err = capsys.readouterr().err
     assert "LAKEGATE_DATABASE_URL" in err
     assert "pa55w0rd" not in err
+
+
+@pytest.mark.parametrize("command", ["worker", "scheduler"])
+def test_worker_and_scheduler_are_placeholders_exiting_2(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command]) == 2
+    assert "not available in this version" in capsys.readouterr().err
