@@ -256,26 +256,61 @@ def run_worker(name: str, data: Path, result_file: Path) -> None:
 # --------------------------------------------------------------------------- driver
 
 
-def _measure(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[float, Any, int]:
-    """Wall seconds, rusage and exit code of one process (and its reaped children)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = started + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            proc.kill()
-            os.wait4(proc.pid, 0)
-            raise TimeoutError(f"{cmd[1:3]} did not finish in {timeout:.0f}s")
-        time.sleep(0.02)
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants now (Linux /proc), in MB.
+
+    Needed for Spark: the JVM is a child that pyspark does not reap, so its memory never
+    shows in the driver's rusage."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * page
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total / 1e6
+
+
+def _measure(
+    cmd: list[str], env: dict[str, str], timeout: float, stdout: Path
+) -> tuple[float, dict[str, float], int]:
+    """Wall seconds, usage (peak RSS incl. descendants, CPU s) and exit code of a process."""
+    err_path = stdout.with_suffix(".err")
+    with stdout.open("w") as out, err_path.open("w") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        deadline = started + timeout
+        peak_tree, polls = 0.0, 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise TimeoutError(f"{' '.join(cmd[1:3])} did not finish in {timeout:.0f}s")
+            if polls % 10 == 0:  # a /proc walk every 0.5 s: cheap next to the work measured
+                peak_tree = max(peak_tree, _tree_rss_mb(proc.pid))
+            polls += 1
+            time.sleep(0.05)
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(cmd[:4])} exited {proc.returncode}: {err.strip()[-800:]}")
-    return seconds, usage, proc.returncode
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd[:3])} exited {code}: {err_path.read_text()[-800:]}")
+    figures = _usage(usage)
+    figures["rss_mb"] = max(figures["rss_mb"], peak_tree)
+    return seconds, figures, code
 
 
 def run_contender(
@@ -299,29 +334,18 @@ def run_contender(
         if name == "spark":
             cmd += ["--engine", "spark"]
             env["LAKEGATE_SPARK_DRIVER_MEMORY"] = spark_memory
-        out_file = result_file.open("w")
-        try:
-            started = time.perf_counter()
-            proc = subprocess.Popen(cmd, env=env, stdout=out_file, stderr=subprocess.PIPE)
-            _pid, status, usage = os.wait4(proc.pid, 0)
-            seconds = time.perf_counter() - started
-            code = os.waitstatus_to_exitcode(status)
-        finally:
-            out_file.close()
-        if code not in (0, 1):
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"lakegate exited {code}: {err.strip()[-800:]}")
+        seconds, usage, _ = _measure(cmd, env, timeout, result_file)
         doc = json.loads(result_file.read_text())
         failed = {c["name"]: c["failed_rows"] for c in doc["checks"]}
         for c in doc["checks"]:
             if c["failed_rows"] is None:  # metric checks: 0 pass / 1 fail, like the floor
                 failed[c["name"]] = 0 if c["status"] == "pass" else 1
-        return {"seconds": seconds, **_usage(usage), "failed": failed}
+        return {"seconds": seconds, **usage, "failed": failed}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name,
            "--data", str(data), "--result", str(result_file)]  # fmt: skip
-    seconds, usage, _ = _measure(cmd, env, timeout)
+    seconds, usage, _ = _measure(cmd, env, timeout, work / f"{name}.out")
     inner = json.loads(result_file.read_text())
-    return {"seconds": seconds, **_usage(usage), "inner_s": inner["seconds"], **inner}
+    return {"seconds": seconds, **usage, "inner_s": inner["seconds"], **inner}
 
 
 def _usage(usage: Any) -> dict[str, float]:

@@ -64,3 +64,24 @@ def test_production_refuses_missing_secrets(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("LAKEGATE_ENVIRONMENT", "production")
     with pytest.raises(ValueError, match="LAKEGATE_ADMIN_TOKEN"):
         get_settings()
+
+
+def test_logging_survives_a_closed_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Logs go to the current sys.stderr, not the one present at configuration time."""
+    import io
+
+    from lakegate.observability.logging import configure_logging, get_logger
+
+    old = io.StringIO()
+    monkeypatch.setattr("sys.stderr", old)
+    configure_logging("INFO", "json")
+    old.close()
+    new = io.StringIO()
+    monkeypatch.setattr("sys.stderr", new)
+    register_secret("pw-XYZ-123")
+    get_logger("t").info("connected", dsn="postgresql://u:pw-XYZ-123@h/db")
+    line = new.getvalue()
+    assert '"event": "connected"' in line
+    assert "pw-XYZ-123" not in line

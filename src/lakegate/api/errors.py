@@ -1,7 +1,8 @@
 """One place that turns errors into ``application/problem+json`` responses (RFC 9457).
 
 * :class:`~lakegate.errors.LakegateError` -> its ``http_status``, ``title``, one-line
-  ``detail`` (secrets masked); a quota error adds ``Retry-After``.
+  ``detail`` (secrets masked); an error with ``retry_after_s`` (quota exceeded, rate
+  limiting unavailable) adds ``Retry-After``.
 * Request validation -> 422 with ``errors: [{field, message}]``, the field as a dotted path
   (``body.steps.0.connection``); the submitted values are never echoed (they may be secrets).
 * Starlette HTTP errors (404 route, 405 method) -> the same shape.
@@ -17,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lakegate.errors import LakegateError, QuotaExceededError
+from lakegate.errors import LakegateError
 from lakegate.observability.logging import get_logger
 from lakegate.observability.redact import redact
 
@@ -46,8 +47,9 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _lakegate_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LakegateError)
     headers: dict[str, str] = {}
-    if isinstance(exc, QuotaExceededError) and exc.retry_after_s is not None:
-        headers["Retry-After"] = str(max(1, int(exc.retry_after_s)))
+    retry_after = getattr(exc, "retry_after_s", None)  # quotas, unavailable rate limiting
+    if isinstance(retry_after, int | float):
+        headers["Retry-After"] = str(max(1, int(retry_after)))
     if exc.http_status >= 500:
         log.warning("request_failed", path=request.url.path, error=str(exc))
     return problem(exc.http_status, exc.title, str(exc), headers=headers or None)

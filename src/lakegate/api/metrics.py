@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import FastAPI, Request
-from prometheus_client import Counter, Histogram, make_asgi_app
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 REQUESTS = Counter(
     "lakegate_http_requests_total",
@@ -54,4 +54,8 @@ async def _measure(request: Request, call_next: Any) -> Any:
 def install_metrics(app: FastAPI) -> None:
     """Mount ``/metrics`` and count every request by method, route template and status."""
     app.middleware("http")(_measure)
-    app.mount("/metrics", make_asgi_app())
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus text exposition of the default registry."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

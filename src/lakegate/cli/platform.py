@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from lakegate.cli import tenants as tenant_commands
 from lakegate.cli.common import Output, OutputOption, emit_json, stdout
 from lakegate.errors import ConfigError
 
@@ -104,8 +105,9 @@ def scheduler() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``serve``, ``db``, and the ``worker``/``scheduler`` placeholders to the root app."""
+    """Add ``serve``, ``db``, ``tenant`` and the ``worker``/``scheduler`` placeholders."""
     app.command("serve")(serve)
     app.add_typer(db_app, name="db")
     app.command("worker")(worker)
     app.command("scheduler")(scheduler)
+    tenant_commands.register(app)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import re
 import threading
 import time
@@ -39,6 +40,60 @@ _NAME = re.compile(r"[^a-z0-9_]+")
 # dlt file names: <schema or pipeline>__<load_id>[__<hash>].jsonl, load_id = epoch seconds
 _COLUMNS_KEY = "lakegate_source_columns"
 _LOAD_ID = re.compile(r"__(\d{9,}\.\d+)(?:__|\.jsonl)")
+
+
+_WARM_MODULES = (
+    "pyarrow",
+    "pyarrow.parquet",
+    "pyarrow.compute",
+    "pandas",
+    "sqlalchemy",
+    "dlt",
+    "dlt.common.libs.pyarrow",
+    "dlt.common.libs.pandas",
+    "dlt.sources.sql_database",
+    "dlt.sources.sql_database.helpers",
+    "dlt.sources.sql_database.arrow_helpers",
+    "dlt.sources.rest_api",
+    "dlt.destinations.impl.filesystem.filesystem",
+    "dlt.extract",
+    "dlt.normalize",
+    "dlt.load",
+    "connectorx",
+)
+_warmed = False
+
+
+def warm_imports() -> None:
+    """Import every module a load imports lazily, once, under a lock.
+
+    Two threads importing the same package for the first time can see a partially
+    initialised module (``partially initialized module 'pandas' has no attribute
+    'DataFrame'``, met when three jobs started at once); run_job calls this first.
+    """
+    global _warmed
+    if _warmed:
+        return
+    import importlib
+
+    with _init_lock:
+        if _warmed:
+            return
+        for name in _WARM_MODULES:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+        logging.getLogger("dlt").addFilter(_quiet_arrow_hint_notice)
+        _warmed = True
+
+
+def _quiet_arrow_hint_notice(record: logging.LogRecord) -> bool:
+    """Drop dlt's per-batch notice that reflected hints differ from the Arrow schema.
+
+    It is expected with Arrow backends (e.g. decimal precision from reflection vs
+    connectorx's decimal128(38, 10)), says nothing actionable and is logged once per
+    batch, which drowned the CLI's progress lines.
+    """
+    return "when merging arrow schema with dlt schema" not in record.getMessage()
 
 
 def pipeline_name(job: IngestJob) -> str:
@@ -86,6 +141,7 @@ def run_job(
         started_at=datetime.now(UTC),
         watermark_column=job.watermark_column,
     )
+    warm_imports()
     creds = resolve_source_credentials(job.source_name)
     try:
         _JobRun(job, lake, settings, creds, result, progress).execute()
@@ -98,6 +154,7 @@ def run_job(
         # BaseException too: connectorx reports source errors met while streaming as a
         # pyo3 PanicException, which does not derive from Exception.
         result.status = "failed"
+        result.watermark_to = result.watermark_from  # never advanced by a failed load
         result.error = describe_failure(exc, job, creds)
         with contextlib.suppress(Exception):  # a broken log sink must not raise from here
             _log.warning("ingest job failed", job_id=job.job_id, error=result.error)

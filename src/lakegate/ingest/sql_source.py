@@ -220,6 +220,11 @@ def sql_table_resource(job: IngestJob, creds: SourceCredentials) -> SqlTable:
     if job.load_type is LoadType.INCREMENTAL:
         if not job.watermark_column:
             raise ConfigError(f"job {job.job_id}: INCREMENTAL needs a watermark_column")
+        if job.columns and job.watermark_column not in job.columns:
+            raise ConfigError(
+                f"job {job.job_id}: watermark_column {job.watermark_column} "
+                "must be one of the included columns"
+            )
         if job.watermark_column not in reflected:
             raise SourceError(
                 f"watermark column {job.watermark_column} not found in table {_qualified(job)}"

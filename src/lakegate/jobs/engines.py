@@ -11,6 +11,9 @@ never through process-wide environment variables.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,9 +83,47 @@ def _load_result_dict(result: LoadResult) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key != "extra"}
 
 
+_locks_guard = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def _pipeline_lock(context: StepContext, key: str) -> Iterator[None]:
+    """One load at a time per dlt pipeline in this process (two runs of one job queue here).
+
+    Waiting stays responsive to cancel and timeout through the run's checkpoint.
+    """
+    with _locks_guard:
+        lock = _locks.setdefault(key, threading.Lock())
+    while not lock.acquire(timeout=0.2):
+        context.checkpoint()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _load(
+    context: StepContext, job: IngestJob, tags: dict[str, str], progress: Any
+) -> LoadResult | StepOutcome:
+    from lakegate.ingest import pipeline
+    from lakegate.jobs.runner import StepOutcome
+
+    try:
+        return pipeline.run_job(
+            job,
+            lake=context.lake,
+            settings=context.settings,
+            run_id=context.run_id,
+            tags=tags,
+            progress=progress,
+        )
+    except LakegateError as exc:  # configuration the engine refuses (missing fields...)
+        return StepOutcome("failed", error=exc.message)
+
+
 def run_ingest_table(context: StepContext, planned: PlannedStep) -> StepOutcome:
     """Load one table through :func:`lakegate.ingest.pipeline.run_job`."""
-    from lakegate.ingest import pipeline
     from lakegate.jobs.runner import RunInterruptedError, StepOutcome
 
     assert isinstance(planned.step, IngestStep)
@@ -105,17 +146,10 @@ def run_ingest_table(context: StepContext, planned: PlannedStep) -> StepOutcome:
         context.tenant.id, connection.name, connection.config, connection.secrets
     ) as source_name:
         job = ingest_job(context, planned, connection, source_name)
-        try:
-            result = pipeline.run_job(
-                job,
-                lake=context.lake,
-                settings=context.settings,
-                run_id=context.run_id,
-                tags=tags,
-                progress=progress,
-            )
-        except LakegateError as exc:  # configuration the engine refuses (missing fields...)
-            return StepOutcome("failed", error=exc.message)
+        with _pipeline_lock(context, f"{context.lake.url}|{source_name}|{job.job_id}"):
+            result = _load(context, job, tags, progress)
+        if isinstance(result, StepOutcome):
+            return result
     if context.token.stopped:  # the engine turned our stop into a failed load: say why
         raise RunInterruptedError(context.token.reason or "cancel")
     summary = _load_result_dict(result)

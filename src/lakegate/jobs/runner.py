@@ -27,7 +27,7 @@ from lakegate.catalog.models.jobs import JobDefinition, JobVersion
 from lakegate.catalog.models.runs import Run, RunStep
 from lakegate.catalog.models.tenants import Tenant
 from lakegate.errors import LakegateError
-from lakegate.jobs import manager
+from lakegate.jobs import callbacks, manager
 from lakegate.jobs.models import IngestStep, IngestTable, JobDefinitionSpec, QualityStep
 from lakegate.jobs.states import RunStatus, is_terminal
 from lakegate.lake.layout import tenant_prefix
@@ -227,7 +227,10 @@ class Runner:
                 if not isinstance(exc, Exception):
                     raise
             session.expire_all()
-            return str(manager.get_run(session, run_id).status)
+            final = manager.get_run(session, run_id)
+            if final.callback_uri and is_terminal(final.status):
+                callbacks.notify(final)
+            return str(final.status)
 
     def _fail_hard(self, run_id: str, exc: BaseException) -> None:
         log.error("run.crashed", run_id=run_id, error=_error_line(exc))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from lakegate.catalog.models.runs import QualityResult, Run, RunLog
 from lakegate.catalog.models.tenants import Tenant
 from lakegate.errors import ConfigError, NotFoundError
-from lakegate.jobs import manager, registry
+from lakegate.jobs import callbacks, manager, registry
 from lakegate.jobs.manager import CreatedRun, as_utc
 
 MAX_PAGE = 200
@@ -81,8 +82,12 @@ def get_run(session: Session, tenant: Tenant, run_id: str) -> Run:
 def cancel_run(session: Session, tenant: Tenant, run_id: str) -> Run:
     """Request the cancel of a tenant's run (idempotent) and commit."""
     run = get_run(session, tenant, run_id)
+    was_queued = run.status == "queued"
     manager.request_cancel(session, run)
     session.commit()
+    if was_queued and run.status == "cancelled" and run.callback_uri:
+        # No worker will pick it up to report it; do not hold the request for the callback.
+        threading.Thread(target=callbacks.notify, args=(run,), daemon=True).start()
     return get_run(session, tenant, run_id)
 
 

@@ -28,6 +28,20 @@ def _redact_event(
     return event_dict
 
 
+class _CurrentStderr:
+    """A file that writes to whatever ``sys.stderr`` is at the time of the write.
+
+    Binding the stream at configuration time breaks when a caller (pytest's capture, an
+    in-process CLI run) swaps and closes ``sys.stderr`` afterwards.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     """Configure structlog and the stdlib root logger (stderr, one event per line)."""
     log_level = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
@@ -46,11 +60,11 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(log_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     # Third-party loggers (dlt, sqlalchemy, azure) go through the same redaction.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(processors=[*shared[1:], renderer]))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from lakegate.catalog.base import utcnow
 from lakegate.catalog.models import Quota, Tenant
 from lakegate.catalog.models.runs import Run
-from lakegate.errors import PermissionDeniedError, QuotaExceededError
+from lakegate.errors import LakegateError, PermissionDeniedError, QuotaExceededError
 from lakegate.observability.logging import get_logger
 from lakegate.observability.redact import redact
 from lakegate.settings import Settings
@@ -42,18 +42,35 @@ QUOTA_FIELDS = (
 )
 
 
+class RateLimitUnavailableError(LakegateError):
+    """The rate-limit storage (Redis) cannot be reached: 503, retry shortly."""
+
+    http_status = 503
+    transient = True
+    title = "Rate limiting unavailable"
+    retry_after_s = 5
+
+
 class RunRateLimiter:
     """Moving-window counters of run starts per tenant."""
 
-    def __init__(self, storage_uri: str = "memory://", *, namespace: str = "lakegate") -> None:
+    def __init__(
+        self,
+        storage_uri: str = "memory://",
+        *,
+        namespace: str = "lakegate",
+        settings: Settings | None = None,
+    ) -> None:
         self.storage_uri = storage_uri
         self.namespace = namespace
+        self.settings = settings
+        """When set, :func:`acquire_run_slot` also enforces ``max_storage_bytes`` on this lake."""
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunRateLimiter:
         """Redis when ``settings.redis_url`` is set, memory otherwise."""
-        return cls(settings.redis_url or "memory://")
+        return cls(settings.redis_url or "memory://", settings=settings)
 
     def _limits(self, quota: Quota) -> list[tuple[str, int, object]]:
         items: list[tuple[str, int, object]] = []
@@ -95,8 +112,8 @@ class RunRateLimiter:
         except QuotaExceededError:
             raise
         except Exception as exc:  # Redis down: say so, transient, without its URL
-            raise QuotaExceededError(
-                f"rate limit storage unavailable: {redact(str(exc))}", retry_after_s=5
+            raise RateLimitUnavailableError(
+                f"rate limit storage unavailable: {redact(str(exc))}"
             ) from exc
 
     def reset(self, tenant: Tenant, quota: Quota) -> None:
@@ -148,7 +165,9 @@ def acquire_run_slot(tenant: Tenant, session: Session, limiter: RunRateLimiter) 
     """Admit one new run of ``tenant`` or raise.
 
     PermissionDeniedError (403) for a deactivated tenant; QuotaExceededError (429, with
-    ``retry_after_s``) at ``max_concurrent_runs`` or a runs-per-minute/hour limit. Call it
+    ``retry_after_s``) at ``max_concurrent_runs`` or a runs-per-minute/hour limit, and
+    (429, no retry) when the tenant's lake prefix is over ``max_storage_bytes`` — checked
+    when the limiter carries settings, as ``app.state.quotas`` does. Call it
     in the transaction that inserts the run. ``limiter`` is ``request.app.state.quotas``
     in the API, ``RunRateLimiter.from_settings(settings)`` elsewhere.
     """
@@ -165,6 +184,8 @@ def acquire_run_slot(tenant: Tenant, session: Session, limiter: RunRateLimiter) 
                 f"(max_concurrent_runs={quota.max_concurrent_runs})",
                 retry_after_s=CONCURRENCY_RETRY_AFTER_S,
             )
+    if limiter.settings is not None and quota.max_storage_bytes is not None:
+        check_storage(tenant, session, limiter.settings)
     limiter.hit(tenant, quota)
 
 

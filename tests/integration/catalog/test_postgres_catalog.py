@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from lakegate.api.app import create_app
 from lakegate.catalog.migrate import head_revision, upgrade
 from lakegate.catalog.session import Catalog
+from lakegate.errors import ConflictError
 from lakegate.settings import Settings
+from lakegate.tenants import service
 from tests.unit.catalog.test_migrations import model_drift
 
 ADMIN = {"Authorization": "Bearer admin-token-for-tests-0123456789"}
@@ -71,5 +76,29 @@ def test_api_on_a_postgres_catalog(pg_url: str, tmp_path: object) -> None:
         with catalog.engine.connect() as connection:
             for table in ("api_keys", "connections", "feature_flags"):
                 assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+    finally:
+        catalog.dispose()
+
+
+def test_concurrent_creates_of_one_slug_give_one_tenant_and_409s(pg_url: str) -> None:
+    upgrade(pg_url)
+    catalog = Catalog.from_url(pg_url)
+    barrier = threading.Barrier(6)
+
+    def create(i: int) -> str:
+        with catalog.session() as session:
+            barrier.wait()
+            try:
+                service.create_tenant(session, slug="race", name=f"R{i}", actor="t")
+                return "created"
+            except ConflictError:
+                return "conflict"
+
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            outcomes = sorted(pool.map(create, range(6)))
+        assert outcomes == ["conflict"] * 5 + ["created"]
+        with catalog.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM tenants")).scalar() == 1
     finally:
         catalog.dispose()

@@ -203,7 +203,7 @@ def test_failed_load_keeps_watermark_and_rerun_is_exact(
     failed = run_job(job, lake=lake, settings=settings, run_id="r2", progress=crash_midway)
     assert failed.status == "failed"
     assert failed.error is not None and "job orders" in failed.error and "\n" not in failed.error
-    assert failed.watermark_to is None or failed.watermark_to == first.watermark_to
+    assert failed.watermark_from == failed.watermark_to == first.watermark_to
 
     rerun = run_job(job, lake=lake, settings=settings, run_id="r3")
     assert rerun.status == "success", rerun.error

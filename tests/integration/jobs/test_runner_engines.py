@@ -234,3 +234,47 @@ def test_quality_on_a_dataset_missing_from_the_tenant_lake_fails_and_never_reads
     assert status == "failed"
     assert run.steps[0].error == "dataset 'customers' is not in the tenant's lake"
     assert run.quality_results == []
+
+
+def test_two_runs_of_one_job_at_once_both_succeed(
+    catalog: Catalog, settings: Settings, tenant: Tenant, tmp_path: Path
+) -> None:
+    """The executor runs them in parallel; their loads of one dlt pipeline take turns."""
+    from lakegate.jobs.executor import InProcessExecutor
+
+    source = tmp_path / "shop.db"
+    with sqlite3.connect(source) as db:
+        db.execute("create table customers (id integer primary key, name text, amount real)")
+        db.executemany("insert into customers values (?, ?, ?)", ROWS)
+    with catalog.session() as session:
+        connections.create(
+            session,
+            tenant,
+            settings,
+            name="shop",
+            type="sqlite",
+            config={"database": str(source)},
+            secrets={},
+            actor="test",
+        )
+        view = registry.create_job(
+            session, tenant.id, _job("shop", [{"type": "row_count", "min": 3}])
+        )
+        run_ids = [manager.create_run(session, view.job).run.id for _ in range(2)]
+        session.commit()
+    executor = InProcessExecutor(catalog.sessions, settings, max_workers=2)
+    executor.start()
+    try:
+        for run_id in run_ids:
+            executor.submit(run_id)
+        assert executor.wait_idle(120)
+    finally:
+        executor.shutdown()
+    with catalog.session() as session:
+        runs = [manager.get_run(session, run_id) for run_id in run_ids]
+        assert [(r.status, r.error) for r in runs] == [("succeeded", None)] * 2
+        loads = sorted(
+            (r.steps[0].result["started_at"], r.steps[0].result["finished_at"]) for r in runs
+        )
+    assert loads[0][1] <= loads[1][0], f"the two loads overlapped: {loads}"
+    assert _lake_rows(settings) == ROWS  # FULL loads replace: no duplicates

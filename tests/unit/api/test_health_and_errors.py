@@ -109,7 +109,10 @@ def test_metrics_count_requests_by_route_template(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     client.get("/api/v1/tenants/some-unknown-slug", headers=admin_headers)
-    text = client.get("/metrics").text
+    exposition = client.get("/metrics")
+    assert exposition.status_code == 200
+    assert exposition.headers["content-type"].startswith("text/plain")
+    text = exposition.text
     assert "lakegate_http_requests_total" in text
     assert 'route="/api/v1/tenants/{tenant_id}"' in text
     assert "some-unknown-slug" not in text

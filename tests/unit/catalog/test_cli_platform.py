@@ -52,3 +52,31 @@ def test_worker_and_scheduler_are_placeholders_exiting_2(
 ) -> None:
     assert main([command]) == 2
     assert "not available in this version" in capsys.readouterr().err
+
+
+def test_tenant_bootstrap_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LAKEGATE_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    assert main(["db", "upgrade"]) == 0
+    assert main(["tenant", "create", "acme", "--name", "Acme", "-o", "json"]) == 0
+    created = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert created["lake_prefix"] == "acme/prod"
+    assert main(["tenant", "create", "acme"]) == 2  # taken
+    assert "already exists" in capsys.readouterr().err
+    assert main(["tenant", "create", "Bad Slug"]) == 2
+    capsys.readouterr()
+    assert main(["tenant", "create-key", "acme", "--role", "operator"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("lg_")
+    assert main(["tenant", "create-key", "ghost"]) == 2
+    assert main(["tenant", "list", "-o", "json"]) == 0
+    assert [t["slug"] for t in json.loads(capsys.readouterr().out)] == ["acme"]
+
+    from fastapi.testclient import TestClient
+
+    from lakegate.api.app import create_app
+
+    client = TestClient(create_app())
+    response = client.get("/api/v1/connections", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200  # the CLI-made key works on the API

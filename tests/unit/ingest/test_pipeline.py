@@ -176,3 +176,35 @@ def test_schema_diff() -> None:
     assert not diff_columns(None, ["a"]).changed
     diff = diff_columns(["a", "b", "c"], ["a", "c", "d"])
     assert diff.describe() == ["added column d", "removed column b"]
+
+
+def test_parallel_jobs_on_a_fresh_lake(sqlite_db: Path, env: tuple[Lake, Settings]) -> None:
+    """Jobs started together on an empty lake all succeed (dlt's dataset folder is created
+    once under a lock instead of racing to FileExistsError)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    lake, settings = env
+    jobs = [_job(job_id=f"c{i}", target_table=f"customers_{i}") for i in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(
+            pool.map(lambda j: run_job(j, lake=lake, settings=settings, run_id="r1"), jobs)
+        )
+    assert [(r.status, r.rows_loaded, r.error) for r in results] == [("success", 100, None)] * 3
+
+
+def test_freeze_allows_the_first_load_and_an_unchanged_schema(
+    sqlite_db: Path, env: tuple[Lake, Settings]
+) -> None:
+    lake, settings = env
+    job = _job(schema_contract="freeze")
+    first = run_job(job, lake=lake, settings=settings, run_id="r1")
+    assert (first.status, first.rows_loaded, first.schema_changed) == ("success", 100, False)
+    again = run_job(job, lake=lake, settings=settings, run_id="r2")
+    assert (again.status, again.rows_loaded, again.schema_changed) == ("success", 100, False)
+
+
+def test_watermark_must_be_an_included_column(sqlite_db: Path, env: tuple[Lake, Settings]) -> None:
+    lake, settings = env
+    job = _job(load_type="INCREMENTAL", watermark_column="updated", columns=["id", "name"])
+    with pytest.raises(ConfigError, match="watermark_column updated must be one of the included"):
+        run_job(job, lake=lake, settings=settings, run_id="r1")

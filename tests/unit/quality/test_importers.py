@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 import yaml
 
 from lakegate.cli import main
@@ -14,6 +17,19 @@ from lakegate.errors import ConfigError
 from lakegate.quality.importers.dbt import convert_dbt, import_dbt
 from lakegate.quality.importers.gx import convert_gx
 from lakegate.quality.models import load_rules
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI configures logging on this test's captured stderr; later tests in the same
+    worker must not write to that closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
 
 DBT_SCHEMA = """
 version: 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from lakegate.catalog.models.runs import Run
 from lakegate.errors import PermissionDeniedError, QuotaExceededError
 from lakegate.settings import Settings
 from lakegate.tenants.quotas import (
+    RateLimitUnavailableError,
     RunRateLimiter,
     acquire_run_slot,
     check_dataset_size,
@@ -135,9 +137,28 @@ def test_dataset_size_limit(session: Session, tenant: Tenant) -> None:
         check_dataset_size(tenant, session, 1001)
 
 
-def test_unreachable_redis_is_a_transient_429() -> None:
-    rl = RunRateLimiter("redis://127.0.0.1:1/0")
+def test_unreachable_redis_is_a_transient_503() -> None:
+    rl = RunRateLimiter("redis://:redis-pw-777@127.0.0.1:1/0")
     tenant = Tenant(id="t" * 32, slug="acme", name="A", status="active")
-    with pytest.raises(QuotaExceededError, match="unavailable") as info:
+    with pytest.raises(RateLimitUnavailableError, match="unavailable") as info:
         rl.hit(tenant, Quota(tenant_id=tenant.id, max_runs_per_minute=1))
     assert info.value.transient
+    assert info.value.http_status == 503
+    assert "redis-pw-777" not in str(info.value)
+
+
+def test_storage_quota_blocks_new_runs(session: Session, tenant: Tenant, tmp_path: Path) -> None:
+    settings = Settings(lake={"url": str(tmp_path / "lake")})  # type: ignore[arg-type]
+    rl = RunRateLimiter.from_settings(settings)
+    set_quota(session, tenant, {"max_storage_bytes": 100})
+    session.commit()
+    acquire_run_slot(tenant, session, rl)  # empty prefix: 0 bytes
+    data = tmp_path / "lake" / "acme" / "prod" / "orders"
+    data.mkdir(parents=True)
+    (data / "part.parquet").write_bytes(b"x" * 150)
+    (tmp_path / "lake" / "other" / "prod").mkdir(parents=True)
+    (tmp_path / "lake" / "other" / "prod" / "big.parquet").write_bytes(b"x" * 10_000)
+    with pytest.raises(QuotaExceededError, match="150 bytes") as info:
+        acquire_run_slot(tenant, session, rl)
+    assert info.value.retry_after_s is None  # waiting does not free storage
+    assert usage(tenant, session, settings).storage_bytes == 150  # only its own prefix
