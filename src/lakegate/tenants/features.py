@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lakegate.catalog.models import FeatureFlag, Tenant
+from lakegate.catalog.repositories import AuditRepository
 from lakegate.errors import ConfigError
 
 DEFAULT_FLAGS: dict[str, bool] = {
@@ -156,3 +157,25 @@ def set_flags(session: Session, tenant: Tenant, values: Mapping[str, bool]) -> N
         else:
             flag.enabled = bool(enabled)
     session.flush()
+
+
+def update_flags(
+    session: Session, tenant: Tenant, values: Mapping[str, bool], *, actor: str
+) -> None:
+    """Store overrides for ``tenant``, audit the change and commit."""
+    set_flags(session, tenant, values)
+    AuditRepository(session).record(
+        actor=actor,
+        action="features.updated",
+        resource_type="feature_flags",
+        resource_id=tenant.id,
+        tenant_id=tenant.id,
+        details=dict(values),
+    )
+    session.commit()
+
+
+def overrides(session: Session, tenant: Tenant) -> dict[str, bool]:
+    """The tenant's stored overrides, by flag name."""
+    rows = session.scalars(select(FeatureFlag).where(FeatureFlag.tenant_id == tenant.id))
+    return {flag.name: flag.enabled for flag in rows}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from lakegate.catalog.base import utcnow
 from lakegate.catalog.models import Quota, Tenant
 from lakegate.catalog.models.runs import Run
+from lakegate.catalog.repositories import AuditRepository
 from lakegate.errors import LakegateError, PermissionDeniedError, QuotaExceededError
 from lakegate.observability.logging import get_logger
 from lakegate.observability.redact import redact
@@ -137,6 +138,23 @@ def set_quota(session: Session, tenant: Tenant, values: dict[str, int | None]) -
     for field in QUOTA_FIELDS:
         setattr(quota, field, values.get(field))
     session.flush()
+    return quota
+
+
+def update_quota(
+    session: Session, tenant: Tenant, values: dict[str, int | None], *, actor: str
+) -> Quota:
+    """Replace the tenant's quotas, audit the change and commit."""
+    quota = set_quota(session, tenant, values)
+    AuditRepository(session).record(
+        actor=actor,
+        action="quota.updated",
+        resource_type="quota",
+        resource_id=tenant.id,
+        tenant_id=tenant.id,
+        details={field: values.get(field) for field in QUOTA_FIELDS},
+    )
+    session.commit()
     return quota
 
 

@@ -166,3 +166,29 @@ def test_unknown_tenant_and_missing_auth_on_tenant_subresources(
         f"/api/v1/tenants/{acme.id}/features", json={"features": {"lineage": True}}, headers=viewer
     )
     assert put.status_code == 403
+
+
+def test_storage_quota_answers_429_on_trigger(
+    api_settings: Settings, catalog: Catalog, admin_headers: dict[str, str]
+) -> None:
+    from pathlib import Path
+
+    client = TestClient(create_app(api_settings, catalog=catalog))  # no lifespan: nothing runs
+    tenant = client.post(
+        "/api/v1/tenants", json={"slug": "full", "name": "Full"}, headers=admin_headers
+    ).json()
+    as_full = {**admin_headers, "X-Lakegate-Tenant": "full"}
+    client.put(
+        f"/api/v1/tenants/{tenant['id']}/quotas",
+        json={"max_storage_bytes": 10},
+        headers=admin_headers,
+    )
+    job_id = client.post("/api/v1/jobs", json=JOB, headers=as_full).json()["id"]
+    assert client.post(f"/api/v1/jobs/{job_id}/runs", headers=as_full).status_code == 202
+    prefix = Path(api_settings.lake.url, "full", "prod")
+    prefix.mkdir(parents=True)
+    (prefix / "data.parquet").write_bytes(b"x" * 11)
+    refused = client.post(f"/api/v1/jobs/{job_id}/runs", headers=as_full)
+    assert refused.status_code == 429
+    assert "max_storage_bytes=10" in refused.json()["detail"]
+    assert "Retry-After" not in refused.headers

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lakegate.api.deps import PathTenantDep, PlatformAdminDep, SessionDep
 from lakegate.api.schemas.tenants import FeaturesIn, FeaturesOut
-from lakegate.catalog.models import FeatureFlag, Tenant
-from lakegate.catalog.repositories import AuditRepository
-from lakegate.tenants.features import FeatureFlags, set_flags
+from lakegate.catalog.models import Tenant
+from lakegate.tenants.features import FeatureFlags, overrides, update_flags
 
 router = APIRouter(prefix="/tenants/{tenant_id}", tags=["features"])
 
 
-def _features_out(request: Request, session: SessionDep, tenant: Tenant) -> FeaturesOut:
+def _features_out(request: Request, session: Session, tenant: Tenant) -> FeaturesOut:
     flags: FeatureFlags = request.app.state.features
-    overrides = {
-        flag.name: flag.enabled
-        for flag in session.scalars(select(FeatureFlag).where(FeatureFlag.tenant_id == tenant.id))
-    }
     return FeaturesOut(
-        tenant_id=tenant.id, features=flags.evaluate_all(tenant), overrides=overrides
+        tenant_id=tenant.id,
+        features=flags.evaluate_all(tenant),
+        overrides=overrides(session, tenant),
     )
 
 
@@ -40,14 +37,5 @@ def put_features(
     admin: PlatformAdminDep,
 ) -> FeaturesOut:
     """Store overrides (422 naming an unknown flag); flags not named keep their value."""
-    set_flags(session, tenant, body.features)
-    AuditRepository(session).record(
-        actor=admin.subject,
-        action="features.updated",
-        resource_type="feature_flags",
-        resource_id=tenant.id,
-        tenant_id=tenant.id,
-        details=dict(body.features),
-    )
-    session.commit()
+    update_flags(session, tenant, body.features, actor=admin.subject)
     return _features_out(request, session, tenant)

@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from lakegate.api.deps import PathTenantDep, PlatformAdminDep, SessionDep, SettingsDep
 from lakegate.api.schemas.tenants import QuotaIn, QuotaOut, UsageOut
 from lakegate.catalog.models import Quota
-from lakegate.catalog.repositories import AuditRepository
 from lakegate.tenants import quotas
 
 router = APIRouter(prefix="/tenants/{tenant_id}", tags=["quotas"])
@@ -31,17 +30,7 @@ def put_quotas(
     body: QuotaIn, tenant: PathTenantDep, session: SessionDep, admin: PlatformAdminDep
 ) -> QuotaOut:
     """Replace every limit (platform admin)."""
-    quota = quotas.set_quota(session, tenant, body.model_dump())
-    AuditRepository(session).record(
-        actor=admin.subject,
-        action="quota.updated",
-        resource_type="quota",
-        resource_id=tenant.id,
-        tenant_id=tenant.id,
-        details=body.model_dump(),
-    )
-    session.commit()
-    return quota_out(quota)
+    return quota_out(quotas.update_quota(session, tenant, body.model_dump(), actor=admin.subject))
 
 
 @router.get("/usage", summary="A tenant's current usage")
