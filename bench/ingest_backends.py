@@ -140,16 +140,15 @@ def main() -> None:
             work.mkdir()
             argv = [sys.executable, str(HERE), "--source", args.source, "--child", backend]
             start = time.perf_counter()
-            proc = subprocess.Popen(
-                [*argv, "--out", str(work)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            _, status, usage = os.wait4(proc.pid, 0)
+            # stderr to a file: a pipe nobody reads while waiting would block the child
+            with (work / "stderr.log").open("wb") as errors:
+                proc = subprocess.Popen(
+                    [*argv, "--out", str(work)], env=env, stdout=subprocess.DEVNULL, stderr=errors
+                )
+                _, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - start
             if os.waitstatus_to_exitcode(status) != 0:
-                err = proc.stderr.read().decode()[-500:] if proc.stderr else ""
+                err = (work / "stderr.log").read_text(errors="replace")[-500:]
                 print(f"{backend:<12} failed: {err}")
                 continue
             rss = usage.ru_maxrss / 1024

@@ -161,15 +161,18 @@ def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, 
     """(wall seconds, CPU seconds, peak RSS MB, exit code) of one child process.
 
     CPU seconds (user + system of that process) are reported beside wall time because
-    a shared machine's load inflates wall time, not CPU time."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        print(stderr[-2000:], file=sys.stderr)
+    a shared machine's load inflates wall time, not CPU time. The child's stderr goes to
+    a file: a pipe nobody reads while waiting would fill up and block the child.
+    """
+    with tempfile.TemporaryFile() as errors:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            errors.seek(0)
+            print(errors.read().decode(errors="replace")[-2000:], file=sys.stderr)
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
 
 

@@ -64,7 +64,12 @@ def lake_destination(lake: Lake, *, compression: str = "zstd") -> tuple[filesyst
         # the lake root's folder name is used verbatim (no snake_case renaming)
         "enable_dataset_name_normalization": False,
     }
-    if lake.storage_options:
+    if lake.is_azure and lake.settings is not None:
+        # dlt resolves Azure credentials itself: give them in dlt's field names
+        from lakegate.lake.azure import dlt_destination_options
+
+        options.update(dlt_destination_options(lake.settings))
+    elif lake.storage_options:
         # fsspec constructor arguments, exactly what the lake's own filesystem uses
         options["kwargs"] = dict(lake.storage_options)
     return factory_cls(**options), dataset_name

@@ -42,48 +42,58 @@ _COLUMNS_KEY = "lakegate_source_columns"
 _LOAD_ID = re.compile(r"__(\d{9,}\.\d+)(?:__|\.jsonl)")
 
 
-_WARM_MODULES = (
+_WARM_CORE = (
     "pyarrow",
     "pyarrow.parquet",
     "pyarrow.compute",
-    "pandas",
     "sqlalchemy",
     "dlt",
     "dlt.common.libs.pyarrow",
-    "dlt.common.libs.pandas",
-    "dlt.sources.sql_database",
-    "dlt.sources.sql_database.helpers",
-    "dlt.sources.sql_database.arrow_helpers",
-    "dlt.sources.rest_api",
     "dlt.destinations.impl.filesystem.filesystem",
     "dlt.extract",
     "dlt.normalize",
     "dlt.load",
-    "connectorx",
 )
-_warmed = False
+_WARM_GROUPS: dict[str, tuple[str, ...]] = {
+    "sql": ("dlt.sources.sql_database", "dlt.sources.sql_database.helpers", "connectorx"),
+    # pandas costs seconds to import: only for the paths that import it (not connectorx/adbc)
+    "pandas": ("pandas", "dlt.common.libs.pandas", "dlt.sources.sql_database.arrow_helpers"),
+    "rest": ("dlt.sources.rest_api",),
+}
+_warmed: set[str] = set()
 
 
-def warm_imports() -> None:
-    """Import every module a load imports lazily, once, under a lock.
+def warm_imports(job: IngestJob) -> None:
+    """Import the modules ``job``'s load imports lazily, once per group, under a lock.
 
     Two threads importing the same package for the first time can see a partially
     initialised module (``partially initialized module 'pandas' has no attribute
     'DataFrame'``, met when three jobs started at once); run_job calls this first.
     """
-    global _warmed
-    if _warmed:
+    groups = ["core"]
+    if job.source_type is SourceType.rest_api:
+        groups += ["rest", "pandas"]
+    else:
+        from lakegate.ingest.sql_source import default_backend
+
+        groups.append("sql")
+        if (job.backend or default_backend(job.source_type)) not in {"connectorx", "adbc"}:
+            groups.append("pandas")
+    missing = [g for g in groups if g not in _warmed]
+    if not missing:
         return
     import importlib
 
     with _init_lock:
-        if _warmed:
-            return
-        for name in _WARM_MODULES:
-            with contextlib.suppress(ImportError):
-                importlib.import_module(name)
-        logging.getLogger("dlt").addFilter(_quiet_arrow_hint_notice)
-        _warmed = True
+        for group in missing:
+            if group in _warmed:
+                continue
+            for name in _WARM_CORE if group == "core" else _WARM_GROUPS[group]:
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
+            if group == "core":
+                logging.getLogger("dlt").addFilter(_quiet_arrow_hint_notice)
+            _warmed.add(group)
 
 
 def _quiet_arrow_hint_notice(record: logging.LogRecord) -> bool:
@@ -141,7 +151,7 @@ def run_job(
         started_at=datetime.now(UTC),
         watermark_column=job.watermark_column,
     )
-    warm_imports()
+    warm_imports(job)
     creds = resolve_source_credentials(job.source_name)
     try:
         _JobRun(job, lake, settings, creds, result, progress).execute()

@@ -48,7 +48,8 @@ DEFAULT_BACKENDS: dict[SourceType, str] = {
 
 connectorx for PostgreSQL and MySQL/MariaDB (Rust, binary protocol, Arrow out);
 pyarrow (SQLAlchemy cursor -> Arrow) where connectorx needs native client libraries
-(Oracle) or was not measured against a real server (SQL Server), and for SQLite.
+(Oracle), was not measured against a real server (SQL Server), or guesses types from
+values (SQLite: it fails on a column whose first value is NULL).
 """
 
 CONNECTORX_TYPES = frozenset(

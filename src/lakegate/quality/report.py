@@ -90,12 +90,25 @@ def _fmt_optional(value: Any) -> str:
 
 
 def _fmt_percent(value: Any) -> str:
+    """``12.50%``; tiny non-zero shares keep two significant digits (``0.0002%``), so a
+    failing check never reads as 0.00 %."""
     if value is None:
         return ""
     try:
-        return f"{float(value):.2f}%"
+        pct = float(value)
     except (TypeError, ValueError):
         return str(value)
+    if 0 < abs(pct) < 0.01:
+        digits = min(12, 1 - math.floor(math.log10(abs(pct))))
+        return f"{pct:.{digits}f}".rstrip("0") + "%"
+    return f"{pct:.2f}%"
+
+
+def _fmt_count(value: Any) -> str:
+    """Row counts with thousands separators (``1,000,000``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return _fmt_optional(value)
 
 
 def _sample_table(samples: Any) -> tuple[list[str], list[list[str]]]:
@@ -142,7 +155,7 @@ def _chart(checks: list[dict[str, Any]]) -> dict[str, Any]:
                 "label": str(check.get("name", "")),
                 "width": width,
                 "status": check["status"],
-                "text": f"{pct:.2f}%",
+                "text": _fmt_percent(pct),
             }
         )
     return {
@@ -171,7 +184,7 @@ def _view(data: dict[str, Any]) -> dict[str, Any]:
                 "column": "" if column is None else str(column),
                 "severity": str(check.get("severity") or ""),
                 "status": status if status in _STATUS_ORDER else "error",
-                "failed_rows": _fmt_optional(check.get("failed_rows")),
+                "failed_rows": _fmt_count(check.get("failed_rows")),
                 "failed_percent": check.get("failed_percent"),
                 "failed_percent_text": _fmt_percent(check.get("failed_percent")),
                 "observed": _fmt_optional(check.get("observed_value")),
@@ -188,7 +201,7 @@ def _view(data: dict[str, Any]) -> dict[str, Any]:
     duration = data.get("duration_s")
     return {
         "dataset": str(data.get("dataset", "")),
-        "rows": _fmt_value(data.get("rows")) if data.get("rows") is not None else "?",
+        "rows": _fmt_count(data.get("rows")) if data.get("rows") is not None else "?",
         "status": status if status in _STATUS_ORDER else "error",
         "duration": f"{float(duration):.3f} s" if isinstance(duration, int | float) else "?",
         "engine": str(data.get("engine") or ""),

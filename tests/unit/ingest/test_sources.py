@@ -105,6 +105,7 @@ def test_default_backends_measured_per_type() -> None:
     assert default_backend(SourceType.mysql) == "connectorx"
     assert default_backend(SourceType.oracle) == "pyarrow"
     assert default_backend(SourceType.mssql) == "pyarrow"
+    assert default_backend(SourceType.sqlite) == "pyarrow"  # connectorx fails on NULL-first columns
 
 
 def _job(**kw: object) -> IngestJob:

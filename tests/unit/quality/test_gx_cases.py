@@ -61,15 +61,31 @@ def parquet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("gx_cases")
 
 
-def _dataset_file(folder: Path, stem: str, dataset: dict[str, Any]) -> Path:
-    path = folder / f"{stem}__{dataset['name']}.parquet"
+def _write(path: Path, spec: dict[str, Any]) -> Path:
     if not path.exists():
         columns = {
-            name: pa.array(dataset["data"][name], type=pa.type_for_alias(type_name))
-            for name, type_name in dataset["types"].items()
+            name: pa.array(spec["data"][name], type=pa.type_for_alias(type_name))
+            for name, type_name in spec["types"].items()
         }
         pq.write_table(pa.table(columns), path)
     return path
+
+
+def _dataset_file(folder: Path, stem: str, dataset: dict[str, Any]) -> Path:
+    """The case's Parquet file; other tables it names (``others``) are written beside it."""
+    for name, spec in (dataset.get("others") or {}).items():
+        _write(folder / f"{stem}__{name}.parquet", spec)
+    return _write(folder / f"{stem}__{dataset['name']}.parquet", dataset)
+
+
+def _bind_others(check: dict[str, Any], folder: Path, stem: str) -> dict[str, Any]:
+    """``"${data_2}"`` in a check -> the path of that other table's Parquet file."""
+    return {
+        key: str(folder / f"{stem}__{value[2:-1]}.parquet")
+        if isinstance(value, str) and value.startswith("${") and value.endswith("}")
+        else value
+        for key, value in check.items()
+    }
 
 
 def test_case_files_are_well_formed() -> None:
@@ -77,6 +93,7 @@ def test_case_files_are_well_formed() -> None:
     stems = {p.values[0] for p in CASES}
     assert {"not_null", "unique", "between", "in_set", "not_in_set", "regex"} <= stems
     assert {"lengths", "row_count", "aggregates", "compound_unique"} <= stems
+    assert {"column_pairs", "row_count_other_table"} <= stems
     for param in CASES:
         _stem, dataset, case = param.values
         assert set(dataset["data"]) == set(dataset["types"]), dataset["name"]
@@ -90,7 +107,8 @@ def test_gx_case(
     stem: str, dataset: dict[str, Any], case: dict[str, Any], parquet_dir: Path
 ) -> None:
     expected = _expected(case)
-    rules = {"dataset": dataset["name"], "checks": [{"name": "case", **case["check"]}]}
+    check = _bind_others(case["check"], parquet_dir, stem)
+    rules = {"dataset": dataset["name"], "checks": [{"name": "case", **check}]}
     if expected.get("error"):
         with pytest.raises(ConfigError):
             run_check(parse_rules(rules, source=case["title"]), "unused", settings=get_settings())

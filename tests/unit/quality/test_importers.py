@@ -385,3 +385,49 @@ def test_gx_suite_written_by_gx_itself() -> None:
     [(test, reason)] = [(i.test, i.reason) for i in result.not_converted]
     assert test == "expect_column_kl_divergence_to_be_less_than"
     assert reason == "no Lakegate equivalent"
+
+
+def test_dbt_source_freshness_becomes_freshness_checks() -> None:
+    schema = yaml.safe_load(
+        """
+sources:
+  - name: erp
+    loaded_at_field: _loaded_at
+    freshness:
+      warn_after: {count: 12, period: hour}
+      error_after: {count: 1, period: day}
+    tables:
+      - name: orders
+      - name: customers
+        freshness: null
+      - name: events
+        loaded_at_field: ts
+        freshness:
+          error_after: {count: 30, period: minute}
+          filter: "ts > '2026-01-01'"
+      - name: bad
+        freshness: {error_after: {count: 1, period: month}}
+"""
+    )
+    result = convert_dbt(schema)
+    orders = result.rule_sets["orders"].to_dict()["checks"]
+    assert orders == [
+        {
+            "name": "freshness_warn",
+            "type": "freshness",
+            "severity": "warn",
+            "column": "_loaded_at",
+            "max_age": "12h",
+        },
+        {"name": "freshness_error", "type": "freshness", "column": "_loaded_at", "max_age": "1d"},
+    ]
+    assert "customers" not in result.rule_sets  # freshness: null, no tests
+    (events,) = result.rule_sets["events"].to_dict()["checks"]
+    assert (events["column"], events["max_age"], events["filter"]) == (
+        "ts",
+        "30m",
+        "ts > '2026-01-01'",
+    )
+    (bad,) = result.not_converted
+    assert (bad.dataset, bad.test) == ("bad", "freshness")
+    assert "period" in bad.reason

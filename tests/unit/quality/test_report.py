@@ -98,7 +98,7 @@ def test_report_has_summary_one_row_per_check_and_status_colours() -> None:
     assert [r["data-status"] for r in rows] == ["fail", "warn", "pass"]
     text = " ".join(doc.text)
     assert "orders<&>" in text  # unescaped back by the parser: it was escaped in the HTML
-    assert "1000" in text and "0.250 s" in text
+    assert "1,000" in text and "0.250 s" in text
     assert "12.00%" in text and "0.40%" in text
 
 
@@ -111,6 +111,15 @@ def test_report_escapes_every_value_and_has_no_script_or_external_asset() -> Non
     for _tag, attrs in doc.tags:
         for key in ("src", "href"):
             assert key not in attrs, f"external asset reference {attrs}"
+
+
+def test_report_tiny_failure_share_is_not_shown_as_zero() -> None:
+    data = _result()
+    data["rows"] = 10_000_000
+    data["checks"][0].update(failed_rows=2, failed_percent=0.00002)
+    text = " ".join(_parse(render_report(data)).text)
+    assert "10,000,000" in text
+    assert "0.00002%" in text and "0.00%" not in text.split("email_ok")[0]
 
 
 def test_report_samples_only_for_failing_checks() -> None:

@@ -27,7 +27,7 @@ from lakegate.settings import Settings, SparkSettings
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["MAX_RESULT_ROWS", "SparkEngine", "spark_session"]
+__all__ = ["MAX_RESULT_ROWS", "SparkEngine", "spark_path", "spark_session"]
 
 MAX_RESULT_ROWS = 10_000
 """Upper bound of rows collected by a query run without a limit (plan queries return one)."""
@@ -68,6 +68,22 @@ def spark_session(settings: SparkSettings | None = None) -> SparkSession:
         return session
 
 
+def spark_path(source: str) -> tuple[str, dict[str, str]]:
+    """Path and reader options for a dataset glob.
+
+    Hadoop globs know ``*``, ``?``, ``[...]`` and ``{a,b}`` but not the recursive ``**``
+    that folder datasets resolve to (``folder/**/*.parquet``): that becomes the folder read
+    with ``recursiveFileLookup`` and a file-name filter."""
+    head, sep, tail = source.partition("/**/")
+    if not sep:
+        return source, {}
+    if any(char in head for char in "*?[{") or "/" in tail:
+        raise DatasetError(
+            f"dataset {source}: the spark engine supports '**' only as folder/**/name"
+        )
+    return head, {"recursiveFileLookup": "true", "pathGlobFilter": tail}
+
+
 class SparkEngine(Engine):
     """Runs plan queries with Spark SQL; datasets are temp views over Parquet."""
 
@@ -80,6 +96,7 @@ class SparkEngine(Engine):
         super().__init__()
         self.spark = spark or spark_session(settings.spark if settings is not None else None)
         self._views: list[str] = []
+        self._local_files: dict[str, list[str]] = {}
 
     def bind(self, placeholder: str, dataset: Dataset) -> Mapping[str, str]:
         """Register ``placeholder`` as a temp view over the Parquet files; return the schema."""
@@ -93,15 +110,34 @@ class SparkEngine(Engine):
                 f"dataset {dataset.spec}: the spark engine reads Azure through abfss:// "
                 "URLs configured in Spark itself, not fsspec az:// paths"
             )
+        path, options = spark_path(dataset.source)
         try:
-            frame = self.spark.read.parquet(dataset.source)
+            frame = self.spark.read.options(**options).parquet(path)
             frame.createOrReplaceTempView(placeholder)
         except Exception as exc:
             raise DatasetError(
                 f"dataset {dataset.spec}: cannot read Parquet ({_first_line(exc)})"
             ) from exc
         self._views.append(placeholder)
+        if dataset.protocol == "file":
+            self._local_files[placeholder] = frame.inputFiles()
         return {field.name: field.dataType.simpleString() for field in frame.schema.fields}
+
+    def metadata_row_count(self, placeholder: str) -> int | None:
+        """Sum of the Parquet footers' row counts for local files (no Spark job at all);
+        None for remote datasets, where Spark's own count is as cheap."""
+        files = self._local_files.get(placeholder)
+        if not files:
+            return None
+        import pyarrow.parquet as pq
+
+        try:
+            return sum(
+                int(pq.ParquetFile(path.removeprefix("file://")).metadata.num_rows)
+                for path in files
+            )
+        except (OSError, ValueError):
+            return None
 
     def execute(self, sql: str, limit: int | None) -> list[dict[str, Any]]:
         """Run Spark SQL; collect at most ``limit`` rows (or :data:`MAX_RESULT_ROWS`)."""

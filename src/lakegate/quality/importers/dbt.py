@@ -4,9 +4,10 @@ One rule set per model, seed, snapshot or source table (dataset = the table's na
 ``identifier`` for sources). Converted: ``not_null``, ``unique``, ``accepted_values``,
 ``relationships``; ``dbt_utils`` ``expression_is_true``, ``accepted_range``,
 ``not_null_proportion``, ``unique_combination_of_columns``, ``not_accepted_values``,
-``recency``, ``equal_rowcount``, ``not_constant``; and the common ``dbt_expectations``
-tests. ``config: {severity, where}`` become ``severity`` and ``filter``. Every other test,
-and any test with an argument we do not understand, is reported as not converted.
+``recency``, ``equal_rowcount``, ``not_constant``; the common ``dbt_expectations``
+tests; and source ``freshness`` (``warn_after`` / ``error_after`` on ``loaded_at_field``).
+``config: {severity, where}`` become ``severity`` and ``filter``. Every other test, and any
+test with an argument we do not understand, is reported as not converted.
 """
 
 from __future__ import annotations
@@ -358,24 +359,65 @@ def _convert_test(entry: Any, column: str | None, taken: set[str]) -> Draft:
     return {"name": unique_name(base, taken), **draft}
 
 
-def _tables(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """Every (dataset, node) pair of the file: models, seeds, snapshots, source tables."""
-    nodes: list[tuple[str, dict[str, Any]]] = []
+def _tables(data: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Every (dataset, node, source defaults) of the file: models, seeds, snapshots and
+    source tables (which inherit their source's ``freshness`` and ``loaded_at_field``)."""
+    nodes: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     for section in ("models", "seeds", "snapshots"):
         for node in data.get(section) or []:
             if not isinstance(node, dict) or not node.get("name"):
                 raise ConfigError(f"{section}: every entry needs a 'name'")
-            nodes.append((str(node["name"]), node))
+            nodes.append((str(node["name"]), node, {}))
     for source in data.get("sources") or []:
         if not isinstance(source, dict):
             raise ConfigError("sources: every entry must be a mapping")
+        defaults = {k: source[k] for k in ("freshness", "loaded_at_field") if k in source}
         for table in source.get("tables") or []:
             if not isinstance(table, dict) or not table.get("name"):
                 raise ConfigError(
                     f"sources.{source.get('name')}.tables: every entry needs a 'name'"
                 )
-            nodes.append((str(table.get("identifier") or table["name"]), table))
+            name = str(table.get("identifier") or table["name"])
+            nodes.append((name, table, defaults))
     return nodes
+
+
+_PERIODS = {"minute": "m", "hour": "h", "day": "d"}
+
+
+def _source_freshness(
+    node: dict[str, Any], defaults: dict[str, Any], taken: set[str]
+) -> list[Draft]:
+    """dbt source freshness (``warn_after`` / ``error_after`` on ``loaded_at_field``) as
+    ``freshness`` checks; a table's own ``freshness: null`` turns it off."""
+    freshness = node["freshness"] if "freshness" in node else defaults.get("freshness")
+    if not freshness:
+        return []
+    if not isinstance(freshness, dict):
+        raise Unsupported("'freshness' must be a mapping")
+    column = node.get("loaded_at_field") or defaults.get("loaded_at_field")
+    if not column:
+        raise Unsupported("source freshness needs a loaded_at_field")
+    drafts = []
+    for key, severity in (("warn_after", "warn"), ("error_after", "error")):
+        after = freshness.get(key)
+        if not after:
+            continue
+        period = str(after.get("period", "")).lower()
+        if period not in _PERIODS or not isinstance(after.get("count"), int):
+            raise Unsupported(f"{key} needs an integer count and a period (minute/hour/day)")
+        draft: Draft = {
+            "type": "freshness",
+            "column": str(column),
+            "max_age": f"{after['count']}{_PERIODS[period]}",
+        }
+        if severity == "warn":
+            draft["severity"] = "warn"
+        if freshness.get("filter"):
+            draft["filter"] = str(freshness["filter"])
+        base = f"freshness_{key.removesuffix('_after')}"
+        drafts.append({"name": unique_name(base, taken), **draft})
+    return drafts
 
 
 def _label(entry: Any) -> str:
@@ -403,9 +445,13 @@ def convert_dbt(data: Any, *, source: str = "schema.yml") -> ImportResult:
         tables = _tables(data)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc.message}") from exc
-    for dataset, node in tables:
+    for dataset, node, defaults in tables:
         taken: set[str] = set()
         checks = drafts.setdefault(dataset, [])
+        try:
+            checks.extend(_source_freshness(node, defaults, taken))
+        except Unsupported as exc:
+            result.not_converted.append(NotConverted(dataset, "freshness", None, exc.reason))
         entries: list[tuple[str | None, Any]] = [(None, t) for t in _tests_of(node)]
         for col in node.get("columns") or []:
             if isinstance(col, dict) and col.get("name"):
