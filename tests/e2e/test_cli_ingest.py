@@ -240,3 +240,29 @@ def test_dry_run_lists_the_jobs_and_loads_nothing(
         "1 jobs would run; nothing loaded (--dry-run)",
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_source_secret_is_exit_2_before_anything_loads(tmp_path: Path) -> None:
+    """A source whose credentials resolve nowhere stops the run before any job loads."""
+    rows = [
+        {"job_id": "ok", "enabled": "Y", "source_type": "sqlite", "source_name": "shop",
+         "table_name": "items", "load_type": "FULL"},
+        {"job_id": "erp", "enabled": "Y", "source_type": "postgresql", "source_name": "erp_x",
+         "schema_name": "public", "table_name": "orders", "load_type": "FULL"},
+    ]  # fmt: skip
+    config = write_workbook(rows, tmp_path / "ingestion_config.xlsx")
+    db = tmp_path / "shop.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY)")
+    conn.close()
+    env = {**_base_env(tmp_path), "SOURCES__SHOP__DATABASE": str(db)}
+    done = subprocess.run(
+        [LAKEGATE, "ingest", "--config", str(config)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "error: job erp: secret sources.erp_x.host not found (set it in .dlt/secrets.toml "
+        "or $SOURCES__ERP_X__HOST, or configure AZURE_KEY_VAULT_URL)"
+    ]
+    assert not (tmp_path / "lake").exists() and not (tmp_path / "metadata").exists()

@@ -102,7 +102,10 @@ def ingest(
         _present_plan(jobs, output)
         return
     # Imported only now: a bad configuration is reported without loading dlt.
+    from lakegate.ingest.pipeline import check_credentials
     from lakegate.ingest.runner import run_jobs
+
+    check_credentials(jobs)
     from lakegate.ingest.summary import make_progress
 
     with make_progress(stderr) as progress:

