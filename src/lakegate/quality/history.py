@@ -80,8 +80,10 @@ def run_record(
     run_at: datetime,
     schema: dict[str, str],
     metrics: dict[str, Any],
+    dialect: str | None = None,
 ) -> dict[str, Any]:
-    """The record kept for one run: row count, schema, status and numeric metrics."""
+    """The record kept for one run: row count, schema (types in ``dialect``), status and
+    numeric metrics."""
     numeric = {
         key: json_value(value)
         for key, value in metrics.items()
@@ -93,5 +95,6 @@ def run_record(
         "rows": result.rows,
         "status": result.status,
         "schema": schema,
+        "dialect": dialect,
         "metrics": numeric,
     }

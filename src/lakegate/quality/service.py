@@ -248,7 +248,16 @@ def check(
             queries=run.queries,
         )
     try:
-        store.append(name, run_record(result_set, run_at=now, schema=columns, metrics=recorded))
+        store.append(
+            name,
+            run_record(
+                result_set,
+                run_at=now,
+                schema=columns,
+                metrics=recorded,
+                dialect=runner_engine.dialect,
+            ),
+        )
     except OSError as exc:
         # The result stands even when the history cannot be written (read-only lake).
         log.warning("quality history not written", dataset=name, error=str(exc))

@@ -48,11 +48,6 @@ def _rel_files(lake: Lake) -> list[str]:
     return [p.removeprefix(root) for p in lake.glob("orders/*/*/*/*.parquet")]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="lakegate.ingest.destination must give dlt the Azure credentials "
-    "(lakegate.lake.azure.dlt_destination_options) for az:// lakes; passes with that change",
-)
 def test_ingest_into_azurite_matches_local_lake_and_tags_every_file(
     azurite: Azurite, shop_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

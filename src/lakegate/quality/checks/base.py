@@ -117,6 +117,15 @@ _FAMILY_ALIASES = {
 }
 
 
+def canonical_type(type_name: str, dialect: str = READ_DIALECT) -> str:
+    """One spelling of a SQL type whatever the engine that reported it
+    (``bigint`` in Spark and ``BIGINT`` in DuckDB are both ``BIGINT``)."""
+    try:
+        return str(exp.DataType.build(type_name, dialect=dialect).sql(dialect=READ_DIALECT))
+    except Exception:  # unknown spelling: compare verbatim
+        return type_name.strip().upper()
+
+
 def type_family(type_name: str, dialect: str = READ_DIALECT) -> str:
     """The family of a SQL type (integer, float, string, boolean, date, timestamp) or the
     upper-cased type itself when it belongs to none."""

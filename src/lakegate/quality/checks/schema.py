@@ -14,6 +14,7 @@ from lakegate.quality.checks.base import (
     CheckSql,
     CompileContext,
     Observation,
+    canonical_type,
     type_family,
 )
 from lakegate.quality.models import SchemaChangeCheck, SchemaCheck
@@ -69,9 +70,11 @@ class SchemaChange(Check[SchemaChangeCheck]):
     def observe(self, check: SchemaChangeCheck, inputs: CheckInputs) -> Observation:
         """Compare with the newest run in the history that recorded a schema."""
         previous: dict[str, str] | None = None
+        previous_dialect = inputs.dialect
         for run in reversed(inputs.history):
             if isinstance(run.get("schema"), dict):
                 previous = run["schema"]
+                previous_dialect = run.get("dialect") or inputs.dialect
                 break
         threshold: dict[str, Any] = {"fail_on": list(check.fail_on)}
         if previous is None:
@@ -82,10 +85,14 @@ class SchemaChange(Check[SchemaChangeCheck]):
         changes: dict[str, Any] = {}
         added = [name for name in current if name not in previous]
         removed = [name for name in previous if name not in current]
+        # Engines spell the same type differently (DuckDB BIGINT, Spark bigint; VARCHAR
+        # and string): compare each side in its own dialect, rendered canonically.
         retyped = {
             name: [previous[name], current[name]]
             for name in current
-            if name in previous and previous[name] != current[name]
+            if name in previous
+            and canonical_type(previous[name], previous_dialect)
+            != canonical_type(current[name], inputs.dialect)
         }
         if added:
             changes["added"] = added
