@@ -43,7 +43,7 @@ browser:
 	  echo "warning: chromium is not installed; the report screenshot test will be skipped"
 
 test: env node_modules/.installed browser lint typecheck
-	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/pytest -n 2 --dist loadgroup --timeout 600 $(PYTEST_ARGS)
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/pytest -n 2 --dist loadgroup --timeout 600 --durations=15 $(PYTEST_ARGS)
 
 unit: env
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

@@ -81,6 +81,20 @@ class SparkSettings(BaseSettings):
     """``spark.sql.shuffle.partitions`` (group-by checks such as ``unique``)."""
 
 
+class DuckDBSettings(BaseSettings):
+    """The DuckDB quality engine (``lakegate check``, the checks after each load)."""
+
+    model_config = SettingsConfigDict(env_prefix="LAKEGATE_DUCKDB_", extra="ignore")
+
+    memory_limit: str | None = None
+    """DuckDB ``memory_limit`` (``2GB``, ``500MB``); above it large GROUP BYs (``unique``)
+    spill to :attr:`temp_directory` instead of growing. Default: DuckDB's (80% of RAM)."""
+    threads: int | None = Field(default=None, ge=1, le=1024)
+    """DuckDB worker threads. Default: one per core."""
+    temp_directory: str | None = None
+    """Where DuckDB spills (``temp_directory``). Default: DuckDB's (``.tmp`` in the cwd)."""
+
+
 class Settings(BaseSettings):
     """Every setting of Lakegate."""
 
@@ -93,6 +107,10 @@ class Settings(BaseSettings):
     """Jobs run in parallel by ``lakegate ingest``."""
     run_workers: int = Field(default=4, ge=1, le=64)
     """Runs executed at once by the in-process executor of ``lakegate serve``."""
+    scheduler_enabled: bool = False
+    """Fire job schedules inside ``lakegate serve`` too (``LAKEGATE_SCHEDULER_ENABLED``)."""
+    scheduler_interval_s: float = Field(default=30.0, gt=0, le=3600)
+    """Longest sleep of the scheduler loop: new or edited schedules are seen within it."""
     metadata_dir: str = "metadata"
     """Folder of the daily audit CSV files (local path or fsspec URL)."""
     state_dir: str = "~/.lakegate/pipelines"
@@ -114,6 +132,7 @@ class Settings(BaseSettings):
     lake: LakeSettings = Field(default_factory=LakeSettings)
     azure: AzureSettings = Field(default_factory=AzureSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
+    duckdb: DuckDBSettings = Field(default_factory=DuckDBSettings)
 
     @model_validator(mode="after")
     def _refuse_missing_secrets_in_production(self) -> Settings:

@@ -25,6 +25,7 @@ from types import ModuleType
 
 from fastapi import FastAPI
 
+from lakegate.api import scheduling
 from lakegate.api.correlation import install_correlation
 from lakegate.api.errors import install_error_handlers
 from lakegate.api.metrics import API_PREFIX, install_metrics
@@ -44,7 +45,8 @@ from lakegate.settings import Settings, get_settings
 from lakegate.tenants.features import FeatureFlags
 from lakegate.tenants.quotas import RunRateLimiter
 
-_LIFECYCLE_MODULES: tuple[ModuleType, ...] = (jobs, runs)
+# scheduling after runs: its scheduler hands runs to the executor runs starts (and stops first)
+_LIFECYCLE_MODULES: tuple[ModuleType, ...] = (jobs, runs, scheduling)
 
 
 def create_app(settings: Settings | None = None, *, catalog: Catalog | None = None) -> FastAPI:

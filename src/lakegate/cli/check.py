@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from lakegate.cli.common import LakeOption, Output, OutputOption, emit_json, stderr, stdout
 from lakegate.errors import ConfigError
@@ -39,6 +38,8 @@ def _short(value: Any, width: int = 48) -> str:
 
 
 def _print_table(result: QualityResult) -> None:
+    from rich.table import Table  # only for terminal output: JSON runs skip its import
+
     table = Table(title=f"{result.dataset}: {result.rows} rows", title_justify="left")
     table.add_column("check", no_wrap=True)
     table.add_column("type", no_wrap=True)

@@ -1,7 +1,8 @@
 """``lakegate serve`` and ``lakegate db upgrade|current``: the platform service's commands.
 
-``lakegate worker`` and ``lakegate scheduler`` are placeholders in this version (exit 2):
-runs execute in the in-process executor of ``lakegate serve``.
+``lakegate worker`` is a placeholder in this version (exit 2): runs execute in the
+in-process executor of ``lakegate serve``. ``lakegate scheduler`` is
+:mod:`lakegate.cli.scheduler`.
 """
 
 from __future__ import annotations
@@ -96,18 +97,12 @@ def worker() -> None:
     )
 
 
-def scheduler() -> None:
-    """Not available in this version: trigger runs through the API (POST /api/v1/jobs/{id}/runs)."""
-    raise ConfigError(
-        "lakegate scheduler is not available in this version: "
-        "trigger runs through POST /api/v1/jobs/{id}/runs"
-    )
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``serve``, ``db``, ``tenant`` and the ``worker``/``scheduler`` placeholders."""
+    """Add ``serve``, ``db``, ``tenant``, ``scheduler`` and the ``worker`` placeholder."""
     app.command("serve")(serve)
     app.add_typer(db_app, name="db")
     app.command("worker")(worker)
+    from lakegate.cli.scheduler import scheduler  # the command lives with its options there
+
     app.command("scheduler")(scheduler)
     tenant_commands.register(app)

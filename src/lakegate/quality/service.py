@@ -48,7 +48,13 @@ def open_engine(name: str, dataset: Dataset, settings: Settings) -> Engine:
         return engine
     from lakegate.quality.engines.duckdb import DuckDBEngine
 
-    return DuckDBEngine()
+    # LAKEGATE_DUCKDB_*: a memory limit makes big GROUP BYs (unique) spill, not grow.
+    tuning = settings.duckdb
+    return DuckDBEngine(
+        threads=tuning.threads,
+        memory_limit=tuning.memory_limit,
+        temp_directory=tuning.temp_directory,
+    )
 
 
 class _Run:

@@ -1,4 +1,4 @@
-"""``lakegate db upgrade|current``, ``worker``, ``scheduler`` through the real CLI entry point."""
+"""``lakegate db upgrade|current``, ``worker`` through the real CLI entry point."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def test_db_upgrade_with_a_bad_url_is_exit_2(
     assert "pa55w0rd" not in err
 
 
-@pytest.mark.parametrize("command", ["worker", "scheduler"])
-def test_worker_and_scheduler_are_placeholders_exiting_2(
+@pytest.mark.parametrize("command", ["worker"])  # `scheduler`: tests/unit/jobs/test_periodic.py
+def test_worker_is_a_placeholder_exiting_2(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main([command]) == 2

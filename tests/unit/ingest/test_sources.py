@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from lakegate.errors import ConfigError
+from lakegate.errors import ConfigError, SecretNotFoundError
 from lakegate.ingest.models import IngestJob, SourceType
 from lakegate.ingest.rest_source import load_endpoint_config
 from lakegate.ingest.sql_source import (
@@ -82,12 +82,15 @@ def test_sqlite_database_is_a_file_path(tmp_path: Path) -> None:
     assert url.database == str((tmp_path / "a.db").resolve())
 
 
-def test_missing_fields_name_the_source_and_field() -> None:
-    with pytest.raises(ConfigError, match=r"sources\.erp\.host is missing"):
+def test_missing_fields_name_the_secret_and_where_to_set_it() -> None:
+    """A missing field is a missing secret: exit 2, naming the key and the env variable."""
+    with pytest.raises(SecretNotFoundError, match=r"sources\.erp\.host not found") as caught:
         build_url(SourceType.postgresql, creds(host=None))
-    with pytest.raises(ConfigError, match=r"sources\.erp\.database is missing"):
+    assert caught.value.exit_code == 2
+    assert "$SOURCES__ERP__HOST" in str(caught.value)
+    with pytest.raises(SecretNotFoundError, match=r"sources\.erp\.database not found"):
         build_url(SourceType.mysql, creds(database=None))
-    with pytest.raises(ConfigError, match="SQLite file path is missing"):
+    with pytest.raises(SecretNotFoundError, match=r"sources\.erp\.database not found"):
         build_url(SourceType.sqlite, SourceCredentials("erp"))
 
 

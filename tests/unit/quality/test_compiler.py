@@ -67,14 +67,14 @@ GOLDEN = {
             "duckdb": {
                 "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
                 "queries": [
-                    'SELECT "id", "status", duplicate_count, SUM(duplicate_count) OVER () AS lg_failed_rows, COUNT(*) OVER () AS lg_duplicate_keys FROM (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) AS duplicates ORDER BY duplicate_count DESC'
+                    'WITH lg_duplicates AS (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) SELECT "d"."id", "d"."status", d.duplicate_count, totals.lg_failed_rows, totals.lg_duplicate_keys FROM (SELECT SUM(duplicate_count) AS lg_failed_rows, COUNT(*) AS lg_duplicate_keys FROM lg_duplicates) AS totals LEFT JOIN lg_duplicates AS d ON TRUE ORDER BY d.duplicate_count DESC'
                 ],
                 "samples": [],
             },
             "postgres": {
                 "scan": "SELECT COUNT(*) AS lg_rows FROM lg_dataset",
                 "queries": [
-                    'SELECT "id", "status", duplicate_count, SUM(duplicate_count) OVER () AS lg_failed_rows, COUNT(*) OVER () AS lg_duplicate_keys FROM (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) AS duplicates ORDER BY duplicate_count DESC NULLS LAST'
+                    'WITH lg_duplicates AS (SELECT "id", "status", COUNT(*) AS duplicate_count FROM lg_dataset WHERE NOT "id" IS NULL AND NOT "status" IS NULL GROUP BY "id", "status" HAVING COUNT(*) > 1) SELECT "d"."id", "d"."status", d.duplicate_count, totals.lg_failed_rows, totals.lg_duplicate_keys FROM (SELECT SUM(duplicate_count) AS lg_failed_rows, COUNT(*) AS lg_duplicate_keys FROM lg_duplicates) AS totals LEFT JOIN lg_duplicates AS d ON TRUE ORDER BY d.duplicate_count DESC NULLS LAST'
                 ],
                 "samples": [],
             },

@@ -23,6 +23,8 @@ DUPLICATE_COUNT = "duplicate_count"
 """Column of unique samples: how many rows share the key."""
 FAILED_ROWS = "lg_failed_rows"
 DUPLICATE_KEYS = "lg_duplicate_keys"
+DUPLICATES_CTE = "lg_duplicates"
+"""The grouped keys seen more than once (a CTE read twice: totals and ranked keys)."""
 
 
 class Unique(Check[UniqueCheck]):
@@ -44,22 +46,32 @@ class Unique(Check[UniqueCheck]):
         )
 
     def compile(self, check: UniqueCheck, ctx: CompileContext) -> CheckSql:
-        """One GROUP BY query giving the totals (window sums) and the worst keys.
+        """One GROUP BY (a CTE) giving the totals and the worst keys.
 
-        Its rows, most duplicated keys first, are also the failed-row samples, so the
-        dataset is grouped once whether or not samples are wanted.
+        The totals are plain aggregates over the duplicated keys, joined to every
+        duplicated key; sorted most duplicated first, the first rows are also the
+        failed-row samples, so the dataset is grouped once whether or not samples are
+        wanted. (A ``SUM() OVER ()`` window then ``ORDER BY`` cost ~30% more CPU in
+        DuckDB when many keys are duplicated; DuckDB and PostgreSQL materialise the CTE
+        once.)
         """
-        duplicates = self._duplicates(check, ctx)
         count = exp.column(DUPLICATE_COUNT)
+        totals = exp.select(
+            exp.alias_(exp.Sum(this=count.copy()), FAILED_ROWS),
+            exp.alias_(exp.Count(this=exp.Star()), DUPLICATE_KEYS),
+        ).from_(DUPLICATES_CTE)
+        worst = exp.column(DUPLICATE_COUNT, table="d")
         ranked = (
             exp.select(
-                *(exp.column(name, quoted=True) for name in check.key),
-                count,
-                exp.alias_(exp.Window(this=exp.Sum(this=count.copy())), FAILED_ROWS),
-                exp.alias_(exp.Window(this=exp.Count(this=exp.Star())), DUPLICATE_KEYS),
+                *(exp.column(name, table="d", quoted=True) for name in check.key),
+                worst.copy(),
+                exp.column(FAILED_ROWS, table="totals"),
+                exp.column(DUPLICATE_KEYS, table="totals"),
             )
-            .from_(duplicates.subquery("duplicates"))
-            .order_by(exp.Ordered(this=count.copy(), desc=True))
+            .from_(totals.subquery("totals"))
+            .join(exp.to_table(DUPLICATES_CTE).as_("d"), on=exp.true(), join_type="left")
+            .order_by(exp.Ordered(this=worst, desc=True))
+            .with_(DUPLICATES_CTE, as_=self._duplicates(check, ctx))
         )
         return CheckSql(
             metrics={"checked": count_where(check_filter(check, ctx))},

@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from lakegate.errors import DatasetError
+from lakegate.errors import ConfigError, DatasetError
 from lakegate.quality.datasets import Dataset
 from lakegate.quality.engines.base import Engine, EngineQueryError
 
@@ -32,14 +32,27 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        temp_directory: str | None = None,
+    ) -> None:
         super().__init__()
         config: dict[str, Any] = {}
         if threads:
             config["threads"] = threads
         if memory_limit:
             config["memory_limit"] = memory_limit
-        self.connection = duckdb.connect(":memory:", config=config)
+        if temp_directory:
+            config["temp_directory"] = temp_directory
+        try:
+            self.connection = duckdb.connect(":memory:", config=config)
+        except duckdb.Error as exc:  # e.g. memory_limit "lots": DuckDB's parser is the judge
+            # Keys are named like the settings that feed them (LAKEGATE_DUCKDB_<KEY>).
+            given = ", ".join(f"LAKEGATE_DUCKDB_{k.upper()}={v!r}" for k, v in config.items())
+            raise ConfigError(f"duckdb settings {given}: {_first_line(exc)}") from exc
         self._threads = threads
         self._sources: dict[str, Dataset] = {}
 
