@@ -35,20 +35,26 @@ class CatalogUnavailableError(LakegateError):
 
 @contextlib.contextmanager
 def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM and SIGINT set ``stop`` (main thread only) instead of killing the process."""
+    """SIGTERM and SIGINT set ``stop`` (main thread only) instead of killing the process.
+
+    A second signal gets the previous handler back (a second Ctrl-C interrupts at once).
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         stop.set()
+        signal.signal(signum, previous[signum])
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, handler)
     try:
         yield
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def _open_catalog(settings: Settings, migrate: bool | None) -> Catalog:
