@@ -97,7 +97,10 @@ class InProcessExecutor:
         with self._lock:
             handles = list(self._handles.values())
         for handle in handles:
-            if handle.deadline is not None:  # started: interrupt it
+            # Started (claimed, or its thread already inside the runner about to claim):
+            # interrupt it. A thread between claiming and ``on_claimed`` has no deadline yet.
+            started = handle.future is not None and handle.future.running()
+            if handle.deadline is not None or started:
                 handle.token.stop("shutdown")
         pool, self._pool = self._pool, None
         if pool is not None:
