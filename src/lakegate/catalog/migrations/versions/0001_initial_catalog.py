@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-22 08:42:20.832719
+Create Date: 2026-11-22 09:45:41.489310
 """
 
 from collections.abc import Sequence
