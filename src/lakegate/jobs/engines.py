@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import TYPE_CHECKING, Any
 
-from lakegate.errors import LakegateError
+from lakegate.errors import LakegateError, QuotaExceededError
 from lakegate.ingest.models import IngestJob, LoadResult
 from lakegate.jobs.checks import build_rule_set
 from lakegate.jobs.credentials import scoped_source
@@ -122,6 +122,23 @@ def _load(
         return StepOutcome("failed", error=exc.message)
 
 
+def dataset_quota_error(context: StepContext, dataset: str) -> str | None:
+    """The one-line reason ``dataset`` is over the tenant's ``max_dataset_bytes``, if it is.
+
+    The size is what the dataset's files take in the tenant's lake prefix.
+    """
+    from lakegate.tenants.quotas import check_dataset_size
+
+    path = context.lake.path(dataset)
+    size = int(context.lake.fs.du(path)) if context.lake.fs.exists(path) else 0
+    try:
+        with context.sessions() as session:
+            check_dataset_size(context.tenant, session, size)
+    except QuotaExceededError as exc:
+        return exc.message
+    return None
+
+
 def run_ingest_table(context: StepContext, planned: PlannedStep) -> StepOutcome:
     """Load one table through :func:`lakegate.ingest.pipeline.run_job`."""
     from lakegate.jobs.runner import RunInterruptedError, StepOutcome
@@ -155,6 +172,11 @@ def run_ingest_table(context: StepContext, planned: PlannedStep) -> StepOutcome:
     summary = _load_result_dict(result)
     if result.status != "success":
         return StepOutcome("failed", rows=result.rows_loaded, result=summary, error=result.error)
+    # Checked after the load (a source's size is not known before reading it): the files
+    # loaded stay intact, but the run fails and no later step works on the oversized table.
+    over_quota = dataset_quota_error(context, job.target)
+    if over_quota:
+        return StepOutcome("failed", rows=result.rows_loaded, result=summary, error=over_quota)
     return StepOutcome("succeeded", rows=result.rows_loaded, result=summary)
 
 
@@ -170,6 +192,9 @@ def run_quality_step(context: StepContext, planned: PlannedStep) -> StepOutcome:
     if not context.lake.exists(step.dataset):
         # Checked here so the quality engine never falls back to a local path of the server.
         return StepOutcome("failed", error=f"dataset {step.dataset!r} is not in the tenant's lake")
+    over_quota = dataset_quota_error(context, step.dataset)
+    if over_quota:  # refused before the engine scans it
+        return StepOutcome("failed", error=over_quota)
     result = service.check(rules, step.dataset, settings=context.settings, lake=context.lake)
     data: dict[str, Any] = result.to_dict()
     checks = []
@@ -192,4 +217,10 @@ def run_quality_step(context: StepContext, planned: PlannedStep) -> StepOutcome:
     return StepOutcome("succeeded", rows=data.get("rows"), result=summary, quality_checks=checks)
 
 
-__all__ = ["ingest_job", "resolve_connection", "run_ingest_table", "run_quality_step"]
+__all__ = [
+    "dataset_quota_error",
+    "ingest_job",
+    "resolve_connection",
+    "run_ingest_table",
+    "run_quality_step",
+]

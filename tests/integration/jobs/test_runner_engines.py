@@ -278,3 +278,67 @@ def test_two_runs_of_one_job_at_once_both_succeed(
         )
     assert loads[0][1] <= loads[1][0], f"the two loads overlapped: {loads}"
     assert _lake_rows(settings) == ROWS  # FULL loads replace: no duplicates
+
+
+def _set_max_dataset_bytes(catalog: Catalog, tenant: Tenant, limit: int) -> None:
+    from lakegate.catalog.models import Quota
+
+    with catalog.transaction() as session:
+        quota = session.get(Quota, tenant.id) or Quota(tenant_id=tenant.id)
+        quota.max_dataset_bytes = limit
+        session.add(quota)
+
+
+def _sqlite_shop(catalog: Catalog, settings: Settings, tenant: Tenant, tmp_path: Path) -> None:
+    source = tmp_path / "shop.db"
+    with sqlite3.connect(source) as db:
+        db.execute("create table customers (id integer primary key, name text, amount real)")
+        db.executemany("insert into customers values (?, ?, ?)", ROWS)
+    with catalog.session() as session:
+        connections.create(
+            session, tenant, settings, name="shop", type="sqlite",
+            config={"database": str(source)}, secrets={}, actor="test",
+        )  # fmt: skip
+
+
+def test_a_load_past_max_dataset_bytes_fails_the_run_and_keeps_the_files(
+    catalog: Catalog, settings: Settings, tenant: Tenant, tmp_path: Path
+) -> None:
+    _sqlite_shop(catalog, settings, tenant, tmp_path)
+    _set_max_dataset_bytes(catalog, tenant, 100)  # far below one Parquet file
+    status, run = _run(catalog, settings, tenant, _job("shop", [{"type": "row_count", "min": 1}]))
+    assert status == "failed"
+    assert run.steps[0].type == "ingest" and run.steps[0].status == "failed"
+    assert "exceeds max_dataset_bytes=100 of tenant 'acme'" in (run.error or "")
+    assert not run.quality_results  # the oversized table was never scanned
+    assert _lake_rows(settings) == ROWS  # what was loaded is intact
+
+
+def test_quality_refuses_a_dataset_past_max_dataset_bytes_before_scanning(
+    catalog: Catalog, settings: Settings, tenant: Tenant, tmp_path: Path
+) -> None:
+    _sqlite_shop(catalog, settings, tenant, tmp_path)
+    status, _ = _run(catalog, settings, tenant, _job("shop", [{"type": "row_count", "min": 1}]))
+    assert status == "succeeded"
+    folder = Path(settings.lake.url, "acme", "prod", "customers")
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    _set_max_dataset_bytes(catalog, tenant, size - 1)
+    spec = JobDefinitionSpec.model_validate(
+        {
+            "name": "check-customers",
+            "steps": [
+                {
+                    "type": "quality",
+                    "dataset": "customers",
+                    "checks": [{"type": "row_count", "min": 1}],
+                }
+            ],
+        }
+    )
+    status, run = _run(catalog, settings, tenant, spec)
+    assert status == "failed"
+    assert f"dataset of {size} bytes exceeds max_dataset_bytes={size - 1}" in (run.error or "")
+    assert not run.quality_results
+    _set_max_dataset_bytes(catalog, tenant, size)  # at the limit is allowed
+    status, run = _run(catalog, settings, tenant, spec.model_copy(update={"name": "again"}))
+    assert status == "succeeded", run.error
