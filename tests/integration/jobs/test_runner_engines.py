@@ -89,24 +89,31 @@ def _lake_rows(settings: Settings) -> list[tuple[Any, ...]]:
     return duckdb.sql(query).fetchall()
 
 
-def test_sqlite_source_into_the_tenant_prefix_then_quality(
-    catalog: Catalog, settings: Settings, tenant: Tenant, tmp_path: Path
-) -> None:
+def _set_max_dataset_bytes(catalog: Catalog, tenant: Tenant, limit: int) -> None:
+    from lakegate.catalog.models import Quota
+
+    with catalog.transaction() as session:
+        quota = session.get(Quota, tenant.id) or Quota(tenant_id=tenant.id)
+        quota.max_dataset_bytes = limit
+        session.add(quota)
+
+
+def _sqlite_shop(catalog: Catalog, settings: Settings, tenant: Tenant, tmp_path: Path) -> None:
     source = tmp_path / "shop.db"
     with sqlite3.connect(source) as db:
         db.execute("create table customers (id integer primary key, name text, amount real)")
         db.executemany("insert into customers values (?, ?, ?)", ROWS)
     with catalog.session() as session:
         connections.create(
-            session,
-            tenant,
-            settings,
-            name="shop",
-            type="sqlite",
-            config={"database": str(source)},
-            secrets={},
-            actor="test",
-        )
+            session, tenant, settings, name="shop", type="sqlite",
+            config={"database": str(source)}, secrets={}, actor="test",
+        )  # fmt: skip
+
+
+def test_sqlite_source_into_the_tenant_prefix_then_quality(
+    catalog: Catalog, settings: Settings, tenant: Tenant, tmp_path: Path
+) -> None:
+    _sqlite_shop(catalog, settings, tenant, tmp_path)
     checks = [
         {"type": "row_count", "min": 3},
         {"type": "not_null", "column": "id"},
@@ -128,21 +135,7 @@ def test_sqlite_source_into_the_tenant_prefix_then_quality(
 def test_error_severity_check_failure_fails_the_run(
     catalog: Catalog, settings: Settings, tenant: Tenant, tmp_path: Path
 ) -> None:
-    source = tmp_path / "shop.db"
-    with sqlite3.connect(source) as db:
-        db.execute("create table customers (id integer primary key, name text, amount real)")
-        db.executemany("insert into customers values (?, ?, ?)", ROWS)
-    with catalog.session() as session:
-        connections.create(
-            session,
-            tenant,
-            settings,
-            name="shop",
-            type="sqlite",
-            config={"database": str(source)},
-            secrets={},
-            actor="test",
-        )
+    _sqlite_shop(catalog, settings, tenant, tmp_path)
     status, run = _run(
         catalog, settings, tenant, _job("shop", [{"type": "not_null", "column": "name"}])
     )
@@ -242,21 +235,8 @@ def test_two_runs_of_one_job_at_once_both_succeed(
     """The executor runs them in parallel; their loads of one dlt pipeline take turns."""
     from lakegate.jobs.executor import InProcessExecutor
 
-    source = tmp_path / "shop.db"
-    with sqlite3.connect(source) as db:
-        db.execute("create table customers (id integer primary key, name text, amount real)")
-        db.executemany("insert into customers values (?, ?, ?)", ROWS)
+    _sqlite_shop(catalog, settings, tenant, tmp_path)
     with catalog.session() as session:
-        connections.create(
-            session,
-            tenant,
-            settings,
-            name="shop",
-            type="sqlite",
-            config={"database": str(source)},
-            secrets={},
-            actor="test",
-        )
         view = registry.create_job(
             session, tenant.id, _job("shop", [{"type": "row_count", "min": 3}])
         )
@@ -278,27 +258,6 @@ def test_two_runs_of_one_job_at_once_both_succeed(
         )
     assert loads[0][1] <= loads[1][0], f"the two loads overlapped: {loads}"
     assert _lake_rows(settings) == ROWS  # FULL loads replace: no duplicates
-
-
-def _set_max_dataset_bytes(catalog: Catalog, tenant: Tenant, limit: int) -> None:
-    from lakegate.catalog.models import Quota
-
-    with catalog.transaction() as session:
-        quota = session.get(Quota, tenant.id) or Quota(tenant_id=tenant.id)
-        quota.max_dataset_bytes = limit
-        session.add(quota)
-
-
-def _sqlite_shop(catalog: Catalog, settings: Settings, tenant: Tenant, tmp_path: Path) -> None:
-    source = tmp_path / "shop.db"
-    with sqlite3.connect(source) as db:
-        db.execute("create table customers (id integer primary key, name text, amount real)")
-        db.executemany("insert into customers values (?, ?, ?)", ROWS)
-    with catalog.session() as session:
-        connections.create(
-            session, tenant, settings, name="shop", type="sqlite",
-            config={"database": str(source)}, secrets={}, actor="test",
-        )  # fmt: skip
 
 
 def test_a_load_past_max_dataset_bytes_fails_the_run_and_keeps_the_files(
