@@ -200,7 +200,8 @@ def run_job(
         result.finished_at = datetime.now(UTC)
     if result.status == "success" and result.file_paths:
         try:
-            lake.tag_files(result.file_paths, dict(tags or {}))
+            state_paths = list(result.extra.get("state_paths", []))
+            lake.tag_files([*result.file_paths, *state_paths], dict(tags or {}))
         except Exception as exc:
             # the load is committed (watermark advanced): the job succeeded, tags are missing
             result.extra["tag_error"] = describe_failure(exc, job, creds)
@@ -242,6 +243,7 @@ class _JobRun:
             destination=destination,
             dataset_name=dataset,
         )
+        state_before = self._state_files()
         self._reset_to_lake()
         self.table = self._normalise(self.job.target)
         previous_columns = self._previous_columns()
@@ -275,6 +277,9 @@ class _JobRun:
             after = stored_columns(self.pipeline.default_schema, self.table) or []
             self._record_diff(diff_columns(previous_columns, after))
         self._collect(info, timings)
+        # dlt's own files of this load (load marker, pipeline state, schema version) are
+        # files the platform writes too: they get the same blob metadata as the data.
+        self.result.extra["state_paths"] = sorted(self._state_files() - state_before)
 
     # -- state and lake hygiene -------------------------------------------------
 
@@ -287,6 +292,15 @@ class _JobRun:
                 if match:
                     ids.add(match[1])
         return ids
+
+    def _state_files(self) -> set[str]:
+        """dlt's bookkeeping files in the lake (listed only where files carry metadata)."""
+        if not self.lake.is_azure:
+            return set()
+        found = set(self.lake.glob("init"))
+        for folder in ("_dlt_loads", "_dlt_pipeline_state", "_dlt_version"):
+            found.update(self.lake.glob(f"{folder}/*"))
+        return found
 
     def _table_files(self) -> list[str]:
         return self.lake.glob(f"{self.table}/*/*/*/*.parquet")

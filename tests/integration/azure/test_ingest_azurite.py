@@ -1,5 +1,5 @@
 """An ingestion run into ``az://`` on Azurite: same dated Parquet layout and row counts as
-into a local folder, with blob metadata on every data file (Blob API: Azurite has no DFS)."""
+into a local folder, with blob metadata on every file it writes (Blob API: Azurite has no DFS)."""
 
 from __future__ import annotations
 
@@ -86,3 +86,13 @@ def test_ingest_into_azurite_matches_local_lake_and_tags_every_file(
     for blob in data_blobs:
         assert TAGS.items() <= (blob.metadata or {}).items(), blob.name
         assert client.get_blob_client(blob.name).get_blob_tags() == TAGS
+    # Every file the run wrote, dlt's own bookkeeping included, carries the metadata.
+    every_blob = list(client.list_blobs(name_starts_with="raw-data/", include=["metadata"]))
+    state_blobs = [b for b in every_blob if "/_dlt_" in b.name or b.name.endswith("/init")]
+    assert {b.name.split("/")[1] for b in state_blobs} >= {
+        "_dlt_loads",
+        "_dlt_pipeline_state",
+        "_dlt_version",
+    }
+    untagged = [b.name for b in every_blob if not TAGS.items() <= (b.metadata or {}).items()]
+    assert untagged == []
