@@ -267,7 +267,8 @@ def check(
     except OSError as exc:
         # The result stands even when the history cannot be written (read-only lake).
         log.warning("quality history not written", dataset=name, error=str(exc))
-    log.info(
+    # Debug: every door (CLI table, JSON, runner summary) already presents the result.
+    log.debug(
         "quality check finished",
         dataset=name,
         status=result_set.status,
