@@ -130,7 +130,10 @@ def dataset_quota_error(context: StepContext, dataset: str) -> str | None:
     from lakegate.tenants.quotas import check_dataset_size
 
     path = context.lake.path(dataset)
-    size = int(context.lake.fs.du(path)) if context.lake.fs.exists(path) else 0
+
+    def size() -> int:
+        return int(context.lake.fs.du(path)) if context.lake.fs.exists(path) else 0
+
     try:
         with context.sessions() as session:
             check_dataset_size(context.tenant, session, size)

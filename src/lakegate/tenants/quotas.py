@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -207,11 +208,21 @@ def acquire_run_slot(tenant: Tenant, session: Session, limiter: RunRateLimiter) 
     limiter.hit(tenant, quota)
 
 
-def check_dataset_size(tenant: Tenant, session: Session, dataset_bytes: int) -> None:
-    """Raise QuotaExceededError when one dataset is larger than ``max_dataset_bytes``."""
+def check_dataset_size(
+    tenant: Tenant, session: Session, dataset_bytes: int | Callable[[], int]
+) -> None:
+    """Raise QuotaExceededError when one dataset is larger than ``max_dataset_bytes``.
+
+    ``dataset_bytes`` may be a function: it is called only when the tenant has a limit,
+    so an unlimited tenant never pays for listing a dataset's files.
+    """
     quota = session.get(Quota, tenant.id)
     limit = quota.max_dataset_bytes if quota is not None else None
-    if limit is not None and dataset_bytes > limit:
+    if limit is None:
+        return
+    if callable(dataset_bytes):
+        dataset_bytes = dataset_bytes()
+    if dataset_bytes > limit:
         raise QuotaExceededError(
             f"dataset of {dataset_bytes} bytes exceeds max_dataset_bytes={limit} "
             f"of tenant {tenant.slug!r}"

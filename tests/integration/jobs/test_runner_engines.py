@@ -70,6 +70,22 @@ def _job(
     )
 
 
+def _quality_job(name: str) -> JobDefinitionSpec:
+    """A job of one quality step on the tenant's ``customers`` dataset."""
+    return JobDefinitionSpec.model_validate(
+        {
+            "name": name,
+            "steps": [
+                {
+                    "type": "quality",
+                    "dataset": "customers",
+                    "checks": [{"type": "row_count", "min": 1}],
+                }
+            ],
+        }
+    )
+
+
 def _run(catalog: Catalog, settings: Settings, tenant: Tenant, spec: JobDefinitionSpec) -> Any:
     with catalog.session() as session:
         view = registry.create_job(session, tenant.id, spec)
@@ -211,18 +227,7 @@ def test_quality_on_a_dataset_missing_from_the_tenant_lake_fails_and_never_reads
     decoy.mkdir(parents=True)
     duckdb.sql(f"copy (select 1 as id) to '{decoy / 'x.parquet'}' (format parquet)")
     monkeypatch.chdir(tmp_path / "cwd")
-    spec = JobDefinitionSpec.model_validate(
-        {
-            "name": "q",
-            "steps": [
-                {
-                    "type": "quality",
-                    "dataset": "customers",
-                    "checks": [{"type": "row_count", "min": 1}],
-                }
-            ],
-        }
-    )
+    spec = _quality_job("q")
     status, run = _run(catalog, settings, tenant, spec)
     assert status == "failed"
     assert run.steps[0].error == "dataset 'customers' is not in the tenant's lake"
@@ -282,18 +287,7 @@ def test_quality_refuses_a_dataset_past_max_dataset_bytes_before_scanning(
     folder = Path(settings.lake.url, "acme", "prod", "customers")
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
     _set_max_dataset_bytes(catalog, tenant, size - 1)
-    spec = JobDefinitionSpec.model_validate(
-        {
-            "name": "check-customers",
-            "steps": [
-                {
-                    "type": "quality",
-                    "dataset": "customers",
-                    "checks": [{"type": "row_count", "min": 1}],
-                }
-            ],
-        }
-    )
+    spec = _quality_job("check-customers")
     status, run = _run(catalog, settings, tenant, spec)
     assert status == "failed"
     assert f"dataset of {size} bytes exceeds max_dataset_bytes={size - 1}" in (run.error or "")

@@ -137,6 +137,24 @@ def test_dataset_size_limit(session: Session, tenant: Tenant) -> None:
         check_dataset_size(tenant, session, 1001)
 
 
+def test_dataset_size_is_measured_only_when_a_limit_exists(
+    session: Session, tenant: Tenant
+) -> None:
+    measured: list[int] = []
+
+    def measure() -> int:
+        measured.append(1)
+        return 1001
+
+    check_dataset_size(tenant, session, measure)  # unlimited: the files are never listed
+    assert measured == []
+    set_quota(session, tenant, {"max_dataset_bytes": 1000})
+    session.commit()
+    with pytest.raises(QuotaExceededError, match="dataset of 1001 bytes exceeds"):
+        check_dataset_size(tenant, session, measure)
+    assert measured == [1]
+
+
 def test_unreachable_redis_is_a_transient_503() -> None:
     rl = RunRateLimiter("redis://:redis-pw-777@127.0.0.1:1/0")
     tenant = Tenant(id="t" * 32, slug="acme", name="A", status="active")
