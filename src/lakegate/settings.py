@@ -93,6 +93,16 @@ class DuckDBSettings(BaseSettings):
     """DuckDB worker threads. Default: one per core."""
     temp_directory: str | None = None
     """Where DuckDB spills (``temp_directory``). Default: DuckDB's (``.tmp`` in the cwd)."""
+    perfect_hash_bits: int = Field(default=24, ge=0, le=32)
+    """DuckDB ``perfect_ht_threshold``: a GROUP BY on integer keys whose value range
+    (from Parquet statistics) fits in this many bits uses a direct-indexed table instead
+    of hashing. 24 bits (16M slots, ~150 MB per thread) groups a 10M-row ``unique`` key
+    about twice as fast as DuckDB's default of 12; 0 turns it off."""
+    parquet_statistics: bool = True
+    """Answer ``not_null``, ``between`` (integer, decimal, date, timestamp columns),
+    ``freshness`` and ``row_count`` from Parquet footer statistics when they decide the
+    check, so those columns are not read. Turn off for files whose writer is known to
+    record wrong statistics."""
 
 
 class Settings(BaseSettings):

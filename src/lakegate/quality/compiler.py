@@ -75,6 +75,14 @@ class Plan:
         which an engine may read from Parquet metadata instead of scanning."""
         return not self.filtered and set(self.metric_sql) == {ROWS_ALIAS}
 
+    def scan_for(self, aliases: set[str]) -> exp.Select:
+        """The scan computing only the metrics ``aliases`` (and the row count): what is
+        left to measure once metadata statistics answered the other checks."""
+        query = self.scan.copy()
+        wanted = aliases | {ROWS_ALIAS}
+        query.set("expressions", [e for e in query.expressions if e.alias_or_name in wanted])
+        return query
+
     def sql(
         self, dialect: str = READ_DIALECT, tables: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:

@@ -54,6 +54,8 @@ def open_engine(name: str, dataset: Dataset, settings: Settings) -> Engine:
         threads=tuning.threads,
         memory_limit=tuning.memory_limit,
         temp_directory=tuning.temp_directory,
+        perfect_hash_bits=tuning.perfect_hash_bits,
+        statistics=tuning.parquet_statistics,
     )
 
 
@@ -91,14 +93,47 @@ class _Run:
         self.queries += 1
         return self.engine.fetch(query, limit)
 
-    def scan(self, plan: Plan) -> tuple[dict[str, Any], dict[int, str]]:
-        """Scan values by alias, and checks whose metrics could not be computed."""
-        if plan.scan_is_row_count_only:
-            rows = self.engine.metadata_row_count(MAIN)
+    def statistics_answers(
+        self, plan: Plan, columns: Mapping[str, str]
+    ) -> tuple[dict[int, dict[str, Any]], int | None]:
+        """Metric values of the checks that metadata statistics decide (by check index)
+        and the row count they give; nothing when the rule file has a filter."""
+        if plan.filtered:
+            return {}, None
+        candidates = [p for p in plan.checks if p.metrics and p.check.filter is None]
+        if not candidates:
+            return {}, None
+        wanted = {
+            name: columns[name]
+            for planned in candidates
+            for name in planned.check.columns_used()
+            if name in columns
+        }
+        stats = self.engine.metadata_statistics(MAIN, wanted)
+        if stats is None:
+            return {}, None
+        answers: dict[int, dict[str, Any]] = {}
+        for planned in candidates:
+            values = planned.implementation.from_statistics(planned.check, stats)
+            if values is not None and set(values) == set(planned.metrics):
+                answers[planned.index] = values
+        return answers, stats.rows
+
+    def scan(
+        self, plan: Plan, answered: Mapping[int, Any], metadata_rows: int | None
+    ) -> tuple[dict[str, Any], dict[int, str]]:
+        """Scan values by alias (only the metrics ``answered`` checks do not cover), and
+        checks whose metrics could not be computed."""
+        needed = {a for p in plan.checks if p.index not in answered for a in p.metrics.values()}
+        if not plan.filtered and needed <= {ROWS_ALIAS}:
+            rows = metadata_rows
+            if rows is None:
+                rows = self.engine.metadata_row_count(MAIN)
             if rows is not None:
                 return {ROWS_ALIAS: rows}, {}
+        scan = plan.scan_for(needed)
         try:
-            return self.fetch(plan.scan)[0], {}
+            return self.fetch(scan)[0], {}
         except EngineQueryError as whole:
             # One bad expression fails the whole scan; find which checks it belongs to so
             # the others still get a result (error path only: one query per check).
@@ -106,25 +141,14 @@ class _Run:
             values: dict[str, Any] = {}
             failures: dict[int, str] = {}
             for planned in plan.checks:
-                if not planned.metrics:
+                if not planned.metrics or planned.index in answered:
                     continue
-                aliases = sorted(set(planned.metrics.values()) | {ROWS_ALIAS})
-                query = plan.scan.copy()
-                query.set(
-                    "expressions",
-                    [e for e in query.expressions if e.alias_or_name in aliases],
-                )
                 try:
-                    values.update(self.fetch(query)[0])
+                    values.update(self.fetch(plan.scan_for(set(planned.metrics.values())))[0])
                 except EngineQueryError as exc:
                     failures[planned.index] = str(exc)
             if ROWS_ALIAS not in values:
-                values[ROWS_ALIAS] = self.fetch(
-                    plan.scan.copy().select(
-                        *[e for e in plan.scan.expressions if e.alias_or_name == ROWS_ALIAS],
-                        append=False,
-                    )
-                )[0][ROWS_ALIAS]
+                values[ROWS_ALIAS] = self.fetch(plan.scan_for(set()))[0][ROWS_ALIAS]
             return values, failures
 
     def extra_queries(self, plan: Plan) -> tuple[list[dict[str, Any]], dict[int, str]]:
@@ -148,13 +172,17 @@ class _Run:
         self,
         planned: PlannedCheck,
         scan: dict[str, Any],
+        answered: Mapping[int, dict[str, Any]],
         extra: list[dict[str, Any]],
         history: list[dict[str, Any]],
         columns: Mapping[str, str],
         now: datetime,
     ) -> tuple[CheckResult, Observation | None]:
+        metrics = answered.get(planned.index) or {
+            role: scan.get(alias) for role, alias in planned.metrics.items()
+        }
         inputs = CheckInputs(
-            metrics={role: scan.get(alias) for role, alias in planned.metrics.items()},
+            metrics=metrics,
             queries={role: extra[i] for role, i in planned.queries.items()},
             rows=scan.get(ROWS_ALIAS),
             columns=columns,
@@ -229,7 +257,8 @@ def check(
         store = HistoryStore(lake)
         needs_history = any(p.implementation.needs_history for p in plan.checks)
         history = store.runs(name) if needs_history else []
-        scan, failures = run.scan(plan)
+        answered, metadata_rows = run.statistics_answers(plan, columns)
+        scan, failures = run.scan(plan, answered, metadata_rows)
         extra, query_failures = run.extra_queries(plan)
         failures.update(query_failures)
         results: list[CheckResult] = []
@@ -238,7 +267,7 @@ def check(
             if planned.index in failures:
                 results.append(errored(planned.check, failures[planned.index]))
                 continue
-            result, observation = run.judge(planned, scan, extra, history, columns, now)
+            result, observation = run.judge(planned, scan, answered, extra, history, columns, now)
             run.add_samples(planned, result)
             results.append(result)
             recorded[result.name] = result.observed_value
@@ -275,6 +304,7 @@ def check(
         rows=result_set.rows,
         failed=result_set.failed_checks,
         queries=run.queries,
+        from_statistics=[plan.checks[i].check.check_name for i in sorted(answered)],
         duration_s=round(result_set.duration_s, 3),
     )
     return result_set

@@ -84,13 +84,24 @@ def test_row_count_and_schema_come_from_metadata(tmp_path: Path, lake: Lake) -> 
     )
     assert result.status == "pass"
     assert result.queries == 0  # Parquet footers only, no scan
-    scanned = run_check(
-        _rules({"type": "not_null", "column": "id"}, {"type": "unique", "column": "id"}),
-        str(path),
-        settings=get_settings(),
-        lake=lake,
+    rules = _rules(
+        {"type": "not_null", "column": "id"},
+        {"type": "between", "column": "id", "min": 0, "max": 999},
+        {"type": "unique", "column": "id"},
     )
-    assert scanned.queries == 2  # the one scan + the group-by; no samples for passing checks
+    footers = run_check(rules, str(path), settings=get_settings(), lake=lake)
+    # not_null and between are decided by the footers' NULL count and min/max: the
+    # group-by of unique is the only query; no samples for passing checks.
+    assert footers.status == "pass" and footers.queries == 1
+
+
+def test_statistics_off_scans(tmp_path: Path, lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path / "t.parquet", id=list(range(1000)))
+    monkeypatch.setenv("LAKEGATE_DUCKDB_PARQUET_STATISTICS", "false")
+    rules = _rules({"type": "not_null", "column": "id"}, {"type": "unique", "column": "id"})
+    scanned = run_check(rules, str(path), settings=get_settings(), lake=lake)
+    assert scanned.status == "pass"
+    assert scanned.queries == 2  # the one scan + the group-by
 
 
 def test_history_records_each_run_in_the_lake(tmp_path: Path, lake: Lake) -> None:

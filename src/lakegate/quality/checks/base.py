@@ -31,6 +31,7 @@ from sqlglot.errors import ParseError
 from lakegate.errors import ConfigError
 from lakegate.quality.evaluate import Observation, bounds, within
 from lakegate.quality.models import CheckModel
+from lakegate.quality.statistics import DatasetStatistics
 
 __all__ = [
     "MAIN",
@@ -249,6 +250,13 @@ class Check(Generic[M]):
         """The observation from measured values."""
         raise NotImplementedError
 
+    def from_statistics(self, check: M, stats: DatasetStatistics) -> dict[str, Any] | None:
+        """Values of every one of the check's metrics (role -> value, the roles of
+        :meth:`compile`) when the dataset's metadata statistics decide them exactly, else
+        None and the scan measures them. Called only for a check without ``filter`` on a
+        dataset without a rule-file ``filter``."""
+        return None
+
 
 def check_filter(check: CheckModel, ctx: CompileContext) -> exp.Expr | None:
     """The check's own ``filter`` as a tree (None when absent)."""
@@ -283,6 +291,15 @@ class RowCheck(Check[M]):
     def sample_of(self, check: M) -> list[str]:
         """Offending columns shown in samples (beside the rule file's keys)."""
         return check.columns_used()
+
+    def failed_from_statistics(self, check: M, stats: DatasetStatistics) -> int | None:
+        """Failed rows when metadata statistics decide them exactly, else None."""
+        return None
+
+    def from_statistics(self, check: M, stats: DatasetStatistics) -> dict[str, Any] | None:
+        """``failed`` from :meth:`failed_from_statistics`; ``checked`` is every row."""
+        failed = self.failed_from_statistics(check, stats)
+        return None if failed is None else {"failed": failed, "checked": stats.rows}
 
     def compile(self, check: M, ctx: CompileContext) -> CheckSql:
         """failed = COUNT_IF(filter AND failing), checked = COUNT_IF(filter)."""

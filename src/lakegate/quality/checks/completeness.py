@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from lakegate.quality.checks.base import CompileContext, RowCheck, col, literal
 from lakegate.quality.models import NotNullCheck
+from lakegate.quality.statistics import DatasetStatistics
 
 
 class NotNull(RowCheck[NotNullCheck]):
@@ -21,3 +22,10 @@ class NotNull(RowCheck[NotNullCheck]):
             return is_null
         missing = col(check.column).isin(*(literal(v) for v in check.missing_values))
         return exp.or_(is_null, missing, wrap=True)
+
+    def failed_from_statistics(self, check: NotNullCheck, stats: DatasetStatistics) -> int | None:
+        """The footers' NULL count (exact), unless ``missing_values`` count too."""
+        column = stats.column(check.column)
+        if column is None or check.missing_values:
+            return None
+        return column.null_count

@@ -17,6 +17,7 @@ from lakegate.quality.checks.base import (
     col,
 )
 from lakegate.quality.models import FreshnessCheck
+from lakegate.quality.statistics import DatasetStatistics
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -48,6 +49,17 @@ class Freshness(Check[FreshnessCheck]):
         if own is not None:
             value = exp.If(this=own, true=value)
         return CheckSql(metrics={"newest": exp.Max(this=value)})
+
+    def from_statistics(
+        self, check: FreshnessCheck, stats: DatasetStatistics
+    ) -> dict[str, Any] | None:
+        """The newest value is the largest footer max (exact for dates and timestamps)."""
+        column = stats.column(check.column)
+        if column is None or not column.bounded:
+            return None
+        if column.maximum is not None and not isinstance(column.maximum, date):
+            return None  # a number or text column: leave the judgement to the scan
+        return {"newest": column.maximum}
 
     def observe(self, check: FreshnessCheck, inputs: CheckInputs) -> Observation:
         """Observed value: age of the newest value in seconds."""

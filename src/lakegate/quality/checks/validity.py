@@ -22,6 +22,7 @@ from lakegate.quality.models import (
     LengthCheck,
     RegexCheck,
 )
+from lakegate.quality.statistics import DatasetStatistics, proves_within
 
 
 def _as_text(name: str, ctx: CompileContext) -> exp.Expr:
@@ -75,6 +76,14 @@ class Between(RowCheck[BetweenCheck]):
         if check.max is not None:
             outside.append(exp.GT(this=column.copy(), expression=literal(check.max)))
         return exp.and_(not_null(column), _any(*outside))
+
+    def failed_from_statistics(self, check: BetweenCheck, stats: DatasetStatistics) -> int | None:
+        """0 when every row group's min and max are inside the bounds; otherwise the
+        scan counts the rows outside."""
+        column = stats.column(check.column)
+        if column is None or not proves_within(column, check.min, check.max):
+            return None
+        return 0
 
 
 class Regex(RowCheck[RegexCheck]):

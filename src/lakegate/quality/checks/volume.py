@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lakegate.quality.checks.base import (
     Check,
     CheckInputs,
@@ -15,6 +17,7 @@ from lakegate.quality.checks.base import (
     within,
 )
 from lakegate.quality.models import RowCountCheck
+from lakegate.quality.statistics import DatasetStatistics
 
 
 class RowCount(Check[RowCountCheck]):
@@ -26,6 +29,12 @@ class RowCount(Check[RowCountCheck]):
     def compile(self, check: RowCountCheck, ctx: CompileContext) -> CheckSql:
         """COUNT(*) (answered from Parquet metadata when nothing else needs a scan)."""
         return CheckSql(metrics={"rows": count_where(check_filter(check, ctx))})
+
+    def from_statistics(
+        self, check: RowCountCheck, stats: DatasetStatistics
+    ) -> dict[str, Any] | None:
+        """Rows from the footers."""
+        return {"rows": stats.rows}
 
     def observe(self, check: RowCountCheck, inputs: CheckInputs) -> Observation:
         """Compare the count with the bounds."""

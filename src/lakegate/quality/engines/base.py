@@ -12,12 +12,14 @@ The service drives an engine like this::
     with engine:
         columns = engine.bind("lg_dataset", dataset)        # name -> type, from metadata
         plan = compile_rules(rules, columns, ...)
-        rows = engine.metadata_row_count("lg_dataset")       # only if plan.scan_is_row_count_only
-        scan = engine.fetch(plan.scan)[0]                    # the ONE aggregate scan
+        stats = engine.metadata_statistics("lg_dataset", columns)  # checks decided by footers
+        scan = engine.fetch(plan.scan_for(aliases))[0]       # the ONE aggregate scan (the rest)
         extra = [engine.fetch(q) for q in plan.queries]      # group-by, joins, custom SQL
         samples = engine.fetch_samples(planned.samples, 10)  # failing checks only
 
-A Spark engine implements the same four methods (``bind`` registers a temp view over
+``metadata_row_count`` and ``metadata_statistics`` are optional: an engine that cannot
+read metadata returns None and every check is measured by the scan. A Spark engine
+implements the same four methods (``bind`` registers a temp view over
 ``spark.read.parquet``; ``fetch`` runs ``spark.sql(self.render(query))`` and collects at
 most ``limit`` rows, never a whole dataset) with ``dialect = "spark"``. Engines raise
 :class:`~lakegate.errors.DatasetError` for an unreadable dataset and
@@ -36,6 +38,7 @@ from sqlglot import exp
 from lakegate.errors import LakegateError
 from lakegate.quality.compiler import render
 from lakegate.quality.datasets import Dataset
+from lakegate.quality.statistics import DatasetStatistics
 
 
 class EngineQueryError(LakegateError):
@@ -64,6 +67,13 @@ class Engine(ABC):
 
     def metadata_row_count(self, placeholder: str) -> int | None:
         """Row count from metadata (Parquet footers), or None when not available."""
+        return None
+
+    def metadata_statistics(
+        self, placeholder: str, columns: Mapping[str, str]
+    ) -> DatasetStatistics | None:
+        """Row count and complete per-column statistics of ``columns`` (name -> type)
+        from metadata alone, or None when the engine cannot read them."""
         return None
 
     @abstractmethod

@@ -11,6 +11,8 @@ from sqlglot import exp
 from lakegate.errors import ConfigError, DatasetError
 from lakegate.quality.datasets import Dataset
 from lakegate.quality.engines.base import Engine, EngineQueryError
+from lakegate.quality.engines.parquet_statistics import read_statistics
+from lakegate.quality.statistics import DatasetStatistics
 
 
 def parquet_source(dataset: Dataset) -> exp.Expr:
@@ -26,6 +28,10 @@ def parquet_source(dataset: Dataset) -> exp.Expr:
     )
 
 
+_SETTING_OF = {"perfect_ht_threshold": "perfect_hash_bits"}
+"""DuckDB option -> the Lakegate setting that feeds it, where the names differ."""
+
+
 class DuckDBEngine(Engine):
     """In-process DuckDB; each bound dataset is a temporary view over ``read_parquet``."""
 
@@ -38,9 +44,13 @@ class DuckDBEngine(Engine):
         threads: int | None = None,
         memory_limit: str | None = None,
         temp_directory: str | None = None,
+        perfect_hash_bits: int | None = None,
+        statistics: bool = True,
     ) -> None:
         super().__init__()
         config: dict[str, Any] = {}
+        if perfect_hash_bits is not None:
+            config["perfect_ht_threshold"] = perfect_hash_bits
         if threads:
             config["threads"] = threads
         if memory_limit:
@@ -51,9 +61,12 @@ class DuckDBEngine(Engine):
             self.connection = duckdb.connect(":memory:", config=config)
         except duckdb.Error as exc:  # e.g. memory_limit "lots": DuckDB's parser is the judge
             # Keys are named like the settings that feed them (LAKEGATE_DUCKDB_<KEY>).
-            given = ", ".join(f"LAKEGATE_DUCKDB_{k.upper()}={v!r}" for k, v in config.items())
+            given = ", ".join(
+                f"LAKEGATE_DUCKDB_{_SETTING_OF.get(k, k).upper()}={v!r}" for k, v in config.items()
+            )
             raise ConfigError(f"duckdb settings {given}: {_first_line(exc)}") from exc
         self._threads = threads
+        self._statistics = statistics
         self._sources: dict[str, Dataset] = {}
 
     def _register_filesystem(self, dataset: Dataset) -> None:
@@ -104,6 +117,14 @@ class DuckDBEngine(Engine):
         except duckdb.Error:
             return None
         return int(row[0]) if row and row[0] is not None else 0
+
+    def metadata_statistics(
+        self, placeholder: str, columns: Mapping[str, str]
+    ) -> DatasetStatistics | None:
+        """NULL counts and min/max of ``columns`` from the Parquet footers (one query)."""
+        if not self._statistics or not columns:
+            return None
+        return read_statistics(self.connection, self._sources[placeholder].source, columns)
 
     def execute(self, sql: str, limit: int | None) -> list[dict[str, Any]]:
         """Run ``sql``; rows as dicts (at most ``limit``)."""
