@@ -196,22 +196,31 @@ class _Run:
             return errored(planned.check, f"cannot evaluate: {exc}"), None
         return evaluate(planned.check, observation), observation
 
-    def add_samples(self, planned: PlannedCheck, result: CheckResult) -> None:
-        if self.samples <= 0 or result.status not in ("fail", "warn"):
+    def add_samples(self, judged: list[tuple[PlannedCheck, CheckResult]]) -> None:
+        """Failed-row samples of the failing checks: the rows their own query already
+        returned (unique), else one bounded query each, handed to the engine together."""
+        if self.samples <= 0:
             return
-        for position in sorted(planned.sampled_queries):
-            result.samples = [
-                {k: v for k, v in row.items() if not k.startswith("lg_")}
-                for row in self.sampled_rows.get(position, [])
-            ]
-            return
-        if planned.samples is None:
-            return
-        try:
-            self.queries += 1
-            result.samples = self.engine.fetch_samples(planned.samples, self.samples)
-        except EngineQueryError as exc:
-            log.warning("failed-row samples unavailable", check=result.name, error=str(exc))
+        pending: list[tuple[PlannedCheck, CheckResult]] = []
+        for planned, result in judged:
+            if result.status not in ("fail", "warn"):
+                continue
+            if planned.sampled_queries:
+                position = min(planned.sampled_queries)
+                result.samples = [
+                    {k: v for k, v in row.items() if not k.startswith("lg_")}
+                    for row in self.sampled_rows.get(position, [])
+                ]
+            elif planned.samples is not None:
+                pending.append((planned, result))
+        self.queries += len(pending)
+        queries = [planned.samples for planned, _ in pending if planned.samples is not None]
+        found = self.engine.fetch_samples_many(queries, self.samples)
+        for (_, result), rows in zip(pending, found, strict=True):
+            if isinstance(rows, EngineQueryError):
+                log.warning("failed-row samples unavailable", check=result.name, error=str(rows))
+            else:
+                result.samples = rows
 
 
 def _rules_of(rules: str | Path | RuleSet | Any) -> RuleSet:
@@ -262,17 +271,19 @@ def check(
         extra, query_failures = run.extra_queries(plan)
         failures.update(query_failures)
         results: list[CheckResult] = []
+        judged: list[tuple[PlannedCheck, CheckResult]] = []
         recorded: dict[str, Any] = {}
         for planned in plan.checks:
             if planned.index in failures:
                 results.append(errored(planned.check, failures[planned.index]))
                 continue
             result, observation = run.judge(planned, scan, answered, extra, history, columns, now)
-            run.add_samples(planned, result)
+            judged.append((planned, result))
             results.append(result)
             recorded[result.name] = result.observed_value
             if observation is not None:
                 recorded.update(observation.history_values)
+        run.add_samples(judged)
         rows = scan.get(ROWS_ALIAS)
         result_set = QualityResult(
             dataset=name,

@@ -29,7 +29,7 @@ most ``limit`` rows, never a whole dataset) with ``dialect = "spark"``. Engines 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, ClassVar
 
@@ -45,6 +45,13 @@ class EngineQueryError(LakegateError):
     """A query failed while running (bad custom SQL, a cast that fails on the data)."""
 
     title = "Quality query failed"
+
+
+def limited(query: exp.Query, limit: int) -> exp.Query:
+    """``query`` with ``LIMIT limit`` (a set operation is wrapped in a subquery first)."""
+    if isinstance(query, exp.Select):
+        return query.limit(limit)
+    return exp.select("*").from_(query.subquery("limited")).limit(limit)
 
 
 class Engine(ABC):
@@ -87,15 +94,25 @@ class Engine(ABC):
     def fetch(self, query: exp.Query, limit: int | None = None) -> list[dict[str, Any]]:
         """Run a plan query; ``limit`` is added to the SQL so only that much is read."""
         if limit is not None:
-            if isinstance(query, exp.Select):
-                query = query.limit(limit)
-            else:
-                query = exp.select("*").from_(query.subquery("limited")).limit(limit)
+            query = limited(query, limit)
         return self.execute(self.render(query), limit)
 
     def fetch_samples(self, query: exp.Query, limit: int) -> list[dict[str, Any]]:
         """Run a failed-rows query (LIMIT ``limit``); engines may tune it for early exit."""
         return self.fetch(query, limit)
+
+    def fetch_samples_many(
+        self, queries: Sequence[exp.Query], limit: int
+    ) -> list[list[dict[str, Any]] | EngineQueryError]:
+        """Failed rows of several checks (LIMIT ``limit`` each), in the order given; a
+        query that fails gives its error in its place. Engines may run them at once."""
+        found: list[list[dict[str, Any]] | EngineQueryError] = []
+        for query in queries:
+            try:
+                found.append(self.fetch_samples(query, limit))
+            except EngineQueryError as exc:
+                found.append(exc)
+        return found
 
     def close(self) -> None:  # noqa: B027 - optional hook, most engines need it
         """Release connections."""
