@@ -51,8 +51,11 @@ unit: env
 integration: env node_modules/.installed
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
+# The editable install leaves src/ uncompiled (and PYTHONDONTWRITEBYTECODE may be set):
+# compile it once so `lakegate` starts like an installed wheel, whose .pyc pip writes.
 bench: env
 	$(BIN)/uv pip install --python $(BIN)/python -e '.[$(EXTRAS),bench]'
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python bench/ingest_postgres.py
 	$(BIN)/python bench/quality.py
 

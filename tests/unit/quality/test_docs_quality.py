@@ -44,3 +44,11 @@ def test_plan_example_prints_what_the_page_says() -> None:
     with contextlib.redirect_stdout(out):
         exec(compile(block, "docs/quality.md", "exec"), {})
     assert out.getvalue().strip() == expected.group(1)
+
+
+def test_every_duckdb_setting_is_documented() -> None:
+    from lakegate.settings import DuckDBSettings
+
+    text = DOC.read_text(encoding="utf-8")
+    for name in DuckDBSettings.model_fields:
+        assert f"`LAKEGATE_DUCKDB_{name.upper()}`" in text, name
