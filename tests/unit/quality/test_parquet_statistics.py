@@ -111,6 +111,15 @@ RULES: list[dict[str, Any]] = [
     {"name": "fresh_ts", "type": "freshness", "column": "ts", "max_age": "36500d"},
     {"name": "stale_dt", "type": "freshness", "column": "dt", "max_age": "1d"},
     {"name": "fresh_nothing", "type": "freshness", "column": "nothing", "max_age": "1d"},
+    {"name": "i_max", "type": "aggregate", "metric": "max", "column": "i", "max": 20},
+    {"name": "d_min", "type": "aggregate", "metric": "min", "column": "d", "min": 0},
+    {"name": "f_max", "type": "aggregate", "metric": "max", "column": "f", "max": 1000},
+    {"name": "i_min", "type": "aggregate", "metric": "min", "column": "i", "min": 2},
+    {"name": "nothing_min", "type": "aggregate", "metric": "min", "column": "nothing", "min": 0},
+    {"name": "rows_z", "type": "anomaly", "metric": "row_count", "min_history": 2},
+    {"name": "i_missing_z", "type": "anomaly", "metric": "missing_percent", "column": "i",
+     "min_history": 2},
+    {"name": "i_max_z", "type": "anomaly", "metric": "max", "column": "i", "min_history": 2},
 ]  # fmt: skip
 ARROW_ONLY: list[dict[str, Any]] = [
     {"name": "nn_late", "type": "not_null", "column": "late", "mostly": 0.0},
@@ -135,7 +144,8 @@ def _comparable(result: Any) -> dict[str, Any]:
 def _both_ways(
     dataset: str, checks: list[dict[str, Any]], lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """Results with statistics (and the scan SQL that ran), then without."""
+    """Results with statistics (and the scan SQL that ran), then without; three runs
+    each, every way in its own lake, so the anomaly checks have a history to judge."""
     rules = parse_rules({"checks": checks}, source="stats.yml")
     recorded: list[str] = []
     original = DuckDBEngine.execute
@@ -145,10 +155,14 @@ def _both_ways(
         return original(self, sql, limit)
 
     monkeypatch.setattr(DuckDBEngine, "execute", recording)
-    with_stats = run_check(rules, dataset, settings=get_settings(), lake=lake, samples=0)
+    for _ in range(3):
+        recorded.clear()
+        with_stats = run_check(rules, dataset, settings=get_settings(), lake=lake, samples=0)
     scans = list(recorded)
     monkeypatch.setenv("LAKEGATE_DUCKDB_PARQUET_STATISTICS", "false")
-    scanned = run_check(rules, dataset, settings=get_settings(), lake=lake, samples=0)
+    other = Lake.from_url(f"{lake.root}-scanned")
+    for _ in range(3):
+        scanned = run_check(rules, dataset, settings=get_settings(), lake=other, samples=0)
     monkeypatch.delenv("LAKEGATE_DUCKDB_PARQUET_STATISTICS")
     return _comparable(with_stats), _comparable(scanned), scans
 
@@ -169,12 +183,17 @@ def test_arrow_files_same_results_as_scan(
     # (f_inside: pyarrow's min/max leave the NaN out and record no NaN count, so the
     # footers cannot prove the range; the scan decides, as DuckDB reads it.)
     assert scanned["nn_late"]["failed_rows"] == 14  # two files without the column
+    assert scanned["i_max"]["observed_value"] == 21 and scanned["i_max"]["status"] == "fail"
+    assert all(scanned[z]["observed_value"] == 0 for z in ("rows_z", "i_missing_z", "i_max_z"))
     (scan,) = [sql for sql in scans if "COUNT(*) AS lg_rows" in sql]
     # decided by the footers, so not in the scan: NULL counts, in-range min/max ...
-    for answered in ('COUNT_IF("dt" IS NULL)', '"nothing"', '"i" < 0', '"d" < 0', 'MAX("ts")'):
+    for answered in (
+        'COUNT_IF("dt" IS NULL)', '"nothing"', '"i" < 0', '"d" < 0', 'MAX("ts")', 'MAX("i")',
+        'MIN("d")', 'MIN("i")',
+    ):  # fmt: skip
         assert answered not in scan, answered
     # ... but what the footers cannot prove is scanned
-    for measured in ('"i" < 3', '"f" < -1', 'COUNT_IF("late" IS NULL)', '"tz" <'):
+    for measured in ('"i" < 3', '"f" < -1', 'COUNT_IF("late" IS NULL)', '"tz" <', 'MAX("f")'):
         assert measured in scan, measured
 
 

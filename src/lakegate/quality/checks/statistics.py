@@ -24,6 +24,7 @@ from lakegate.quality.checks.base import (
     within,
 )
 from lakegate.quality.models import AggregateCheck, AnomalyCheck
+from lakegate.quality.statistics import DatasetStatistics
 
 
 def aggregate(metric: str, column: str, condition: exp.Expr | None) -> exp.Expr:
@@ -50,6 +51,16 @@ def aggregate(metric: str, column: str, condition: exp.Expr | None) -> exp.Expr:
     raise ValueError(f"unknown aggregate metric {metric!r}")
 
 
+def extreme_from_statistics(
+    metric: str, column: str, stats: DatasetStatistics
+) -> dict[str, Any] | None:
+    """``{"value": min or max}`` of ``column`` from exact footer statistics, else None."""
+    found = stats.column(column)
+    if metric not in ("min", "max") or found is None or not found.bounded:
+        return None
+    return {"value": found.minimum if metric == "min" else found.maximum}
+
+
 def number(value: Any) -> Any:
     """Decimals as float so results serialise and compare; other values unchanged."""
     return float(value) if isinstance(value, Decimal) else value
@@ -65,6 +76,12 @@ class Aggregate(Check[AggregateCheck]):
         """One aggregate in the one scan."""
         expression = aggregate(check.metric, check.column, check_filter(check, ctx))
         return CheckSql(metrics={"value": expression})
+
+    def from_statistics(
+        self, check: AggregateCheck, stats: DatasetStatistics
+    ) -> dict[str, Any] | None:
+        """``min`` and ``max`` are the footers' exact min/max."""
+        return extreme_from_statistics(check.metric, check.column, stats)
 
     def observe(self, check: AggregateCheck, inputs: CheckInputs) -> Observation:
         """Compare with the bounds."""
@@ -100,6 +117,20 @@ class Anomaly(Check[AnomalyCheck]):
             missing = exp.and_(own.copy(), is_null) if own is not None else is_null
             return CheckSql(metrics={"missing": count_where(missing), "checked": count_where(own)})
         return CheckSql(metrics={"value": aggregate(check.metric, column, own)})
+
+    def from_statistics(
+        self, check: AnomalyCheck, stats: DatasetStatistics
+    ) -> dict[str, Any] | None:
+        """Row count, NULL share, min and max from the footers."""
+        if check.metric == "row_count":
+            return {"value": stats.rows}
+        column = str(check.column)
+        if check.metric == "missing_percent":
+            found = stats.column(column)
+            if found is None:
+                return None
+            return {"missing": found.null_count, "checked": stats.rows}
+        return extreme_from_statistics(check.metric, column, stats)
 
     def _value(self, check: AnomalyCheck, inputs: CheckInputs) -> float | None:
         if check.metric == "missing_percent":
