@@ -17,8 +17,11 @@ seconds and peak RSS (``wait4`` rusage of that process and the children it reape
 * ``pandera``    - pandera on polars (a DataFrameSchema with the same checks)
 * ``spark``      - ``lakegate check --engine spark`` (local[2])
 
-Failed-row counts of lakegate are compared with the floor's: a benchmark of wrong answers
-is worthless. Not a test: run by hand, figures go to docs/quality-report.md.
+Contenders run round robin (``--repeat N`` rounds, each running every contender once):
+the best run of each is reported, and beside it the median over rounds of its time over
+the floor's in the same round ("paired"), which a VM whose speed drifts over minutes
+does not skew. Failed-row counts of lakegate are compared with the floor's: a benchmark
+of wrong answers is worthless. Not a test: run by hand, figures go to docs/quality-report.md.
 """
 
 from __future__ import annotations
@@ -356,13 +359,26 @@ def _usage(usage: Any) -> dict[str, float]:
     return {"rss_mb": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
+def _paired_ratios(runs: list[dict[str, Any]], floor: list[dict[str, Any]]) -> float | None:
+    """Median over rounds of the wall time of ``runs`` / that of ``floor`` in the same
+    round (any base contender can stand for the floor)."""
+    ratios = sorted(
+        run["seconds"] / base["seconds"]
+        for run, base in zip(runs, floor, strict=False)
+        if "seconds" in run and "seconds" in base
+    )
+    return ratios[len(ratios) // 2] if ratios else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, build the data, run the contenders, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
-    parser.add_argument("--repeat", type=int, default=1, help="runs per contender (best kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds; each runs every contender once"
+    )
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--spark-memory", default="2g")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -390,41 +406,50 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="lg-bench-") as tmp:
         work = Path(tmp)
-        for name in names:
-            best: dict[str, Any] | None = None
-            for _ in range(args.repeat):
+        # Round robin, not one contender after another: this VM's speed drifts over
+        # minutes (shared cores), and a ratio of runs minutes apart measures the drift.
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        for round_no in range(1, args.repeat + 1):
+            for name in names:
+                if runs[name] and "error" in runs[name][-1]:
+                    continue
                 try:
                     run = run_contender(name, data, work, args.timeout, args.spark_memory)
                 except (RuntimeError, TimeoutError, ImportError) as exc:
                     run = {"error": str(exc)}
-                if best is None or run.get("seconds", 1e18) < best.get("seconds", 1e18):
-                    best = run
-                if "error" in run:
-                    break
-            assert best is not None
-            figures[name] = best
-            shown = best.get("error") or (
-                f"{best['seconds']:.2f}s, {best['cpu_s']:.1f} cpu s, {best['rss_mb']:.0f} MB"
-            )
-            print(f"  {name:<20} {shown}", flush=True)
+                runs[name].append(run)
+                shown = run.get("error") or (
+                    f"{run['seconds']:.2f}s, {run['cpu_s']:.1f} cpu s, {run['rss_mb']:.0f} MB"
+                )
+                print(f"  round {round_no} {name:<20} {shown}", flush=True)
+        for name, done in runs.items():
+            figures[name] = dict(min(done, key=lambda r: r.get("seconds", 1e18)))
+            figures[name]["paired"] = _paired_ratios(done, runs.get("floor", []))
+            figures[name]["runs"] = done
 
     floor = figures.get("floor", {}).get("seconds")
     floor_cpu = figures.get("floor", {}).get("cpu_s")
     print(f"\n{args.rows:,} rows, 12 checks ({data.name}, {data.stat().st_size / 1e6:.0f} MB)")
     print(
-        f"{'contender':<20} {'wall s':>8} {'x floor':>8} {'cpu s':>8} {'x floor':>8} "
-        f"{'peak RSS MB':>12}"
+        f"{'contender':<20} {'wall s':>8} {'x floor':>8} {'paired':>8} {'cpu s':>8} "
+        f"{'x floor':>8} {'peak RSS MB':>12}"
     )
     for name, fig in figures.items():
         if "error" in fig:
             print(f"{name:<20} {'error: ' + fig['error'][:70]}")
             continue
         ratio = f"{fig['seconds'] / floor:.2f}" if floor else "-"
+        paired = f"{fig['paired']:.2f}" if fig.get("paired") else "-"
         cpu_ratio = f"{fig['cpu_s'] / floor_cpu:.2f}" if floor_cpu else "-"
         print(
-            f"{name:<20} {fig['seconds']:>8.2f} {ratio:>8} {fig['cpu_s']:>8.1f} "
+            f"{name:<20} {fig['seconds']:>8.2f} {ratio:>8} {paired:>8} {fig['cpu_s']:>8.1f} "
             f"{cpu_ratio:>8} {fig['rss_mb']:>12.0f}"
         )
+    ours = figures.get("lakegate", {}).get("runs")
+    for peer in ("gx", "pandera", "spark"):
+        ratio_to_ours = _paired_ratios(figures.get(peer, {}).get("runs", []), ours or [])
+        if ratio_to_ours:
+            print(f"{peer} wall / lakegate wall, median of rounds: {ratio_to_ours:.2f}")
     reference = figures.get("floor", {}).get("failed")
     for name in ("lakegate", "lakegate-nosamples", "spark", "gx"):
         got = figures.get(name, {}).get("failed")
