@@ -4,6 +4,7 @@ filesystem (adlfs), and the history lands in the Azure lake's ``_quality/`` fold
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -12,6 +13,7 @@ from azure.storage.blob import BlobServiceClient
 
 from lakegate.errors import DatasetError
 from lakegate.lake.storage import Lake
+from lakegate.quality.engines.duckdb import DuckDBEngine
 from lakegate.quality.models import parse_rules
 from lakegate.quality.service import check as run_check
 from lakegate.settings import get_settings
@@ -59,3 +61,49 @@ def test_az_url_dataset_and_missing_path(lake: Lake) -> None:
     assert (result.rows, result.status) == (2, "pass")
     with pytest.raises(DatasetError, match="no Parquet files found"):
         run_check(rules, lake.url_of("nothing"), settings=get_settings(), lake=lake)
+
+
+def test_footer_statistics_and_parallel_samples_on_azure(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On az:// the footers come through fsspec too (one parquet_metadata query), and the
+    samples of several failing checks are fetched at once on cursors of the same database,
+    which see the registered filesystem."""
+    with lake.fs.open(lake.path("payments/2026/01/01/load.0.parquet"), "wb") as handle:
+        pq.write_table(
+            pa.table({"id": [1, 2, 3, 4], "amount": [5.0, None, -1.0, 7.0], "qty": [1, 2, 3, 4]}),
+            handle,
+        )
+    rules = parse_rules(
+        {
+            "dataset": "payments",
+            "keys": ["id"],
+            "checks": [
+                {"name": "amount_present", "type": "not_null", "column": "amount"},
+                {"name": "amount_positive", "type": "between", "column": "amount", "min": 0},
+                {"name": "qty_range", "type": "between", "column": "qty", "min": 1, "max": 9},
+            ],
+        }
+    )
+    read: list[Any] = []
+    original = DuckDBEngine.metadata_statistics
+
+    def recording(self: DuckDBEngine, placeholder: str, columns: Any) -> Any:
+        read.append(original(self, placeholder, columns))
+        return read[-1]
+
+    monkeypatch.setattr(DuckDBEngine, "metadata_statistics", recording)
+    result = run_check(rules, "payments", settings=get_settings(), lake=lake)
+    (stats,) = read
+    assert stats.rows == 4 and stats.columns["amount"].null_count == 1
+    assert (stats.columns["qty"].minimum, stats.columns["qty"].maximum) == (1, 4)
+    by_name = {c.name: c for c in result.checks}
+    assert (by_name["amount_present"].failed_rows, by_name["amount_present"].samples) == (
+        1,
+        [{"id": 2, "amount": None}],
+    )
+    assert (by_name["amount_positive"].failed_rows, by_name["amount_positive"].samples) == (
+        1,
+        [{"id": 3, "amount": -1.0}],
+    )
+    assert by_name["qty_range"].status == "pass"

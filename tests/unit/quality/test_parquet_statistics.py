@@ -277,6 +277,12 @@ def test_bounds_compare_only_when_certain() -> None:
     assert proves_within(ColumnStatistics(null_count=3, bounded=True), 0, 1)  # all NULL
 
 
+def test_footers_are_cached_for_the_check() -> None:
+    engine = DuckDBEngine()
+    row = engine.connection.execute("SELECT current_setting('parquet_metadata_cache')").fetchone()
+    assert row == (True,)
+
+
 def test_perfect_hash_setting_reaches_duckdb(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -69,6 +69,11 @@ class DuckDBEngine(Engine):
                 f"LAKEGATE_DUCKDB_{_SETTING_OF.get(k, k).upper()}={v!r}" for k, v in config.items()
             )
             raise ConfigError(f"duckdb settings {given}: {_first_line(exc)}") from exc
+        # Every query of a check reads the footers again (bind, statistics, scan,
+        # group-by, samples): one request per file and query on az://. The cache lives
+        # as long as this in-memory database, i.e. one check, so it never goes stale.
+        self.connection.execute("LOAD parquet")
+        self.connection.execute("SET parquet_metadata_cache = true")
         self._threads = threads
         self._statistics = statistics
         self._sources: dict[str, Dataset] = {}
