@@ -4,6 +4,7 @@ metadata shortcuts and query counts."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,25 @@ def test_anomaly_missing_percent(tmp_path: Path, lake: Lake) -> None:
         run_check(rules, str(path), settings=settings, lake=lake)
     bad = _write(tmp_path / "bad.parquet", v=[None] * 9 + [1])
     assert run_check(rules, str(bad), settings=settings, lake=lake).checks[0].status == "fail"
+
+
+def test_anomaly_on_the_newest_date(tmp_path: Path, lake: Lake) -> None:
+    """min/max of a date column are judged as epoch seconds: a daily load whose newest
+    date suddenly jumps a year ahead is an anomaly."""
+    rules = _rules(
+        {"type": "anomaly", "metric": "max", "column": "day", "min_history": 3, "max_z": 3},
+        dataset="days",
+    )
+    settings = get_settings()
+    for n in range(1, 6):
+        path = _write(tmp_path / f"d{n}.parquet", day=[date(2026, 1, n), date(2026, 1, n + 1)])
+        result = run_check(rules, str(path), settings=settings, lake=lake)
+        assert result.checks[0].status == "pass", result.checks[0].message
+    jump = _write(tmp_path / "jump.parquet", day=[date(2027, 1, 1)])
+    check = run_check(rules, str(jump), settings=settings, lake=lake).checks[0]
+    assert check.status == "fail" and check.observed_value > 3
+    assert check.threshold is not None  # the mean of the newest dates Jan 2..6 is Jan 4
+    assert check.threshold["mean"] == pytest.approx(datetime(2026, 1, 4, tzinfo=UTC).timestamp())
 
 
 def test_schema_change_against_last_run(tmp_path: Path, lake: Lake) -> None:

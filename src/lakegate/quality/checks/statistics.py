@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,7 @@ from lakegate.quality.checks.base import (
     count_where,
     within,
 )
+from lakegate.quality.checks.timeliness import as_datetime
 from lakegate.quality.models import AggregateCheck, AnomalyCheck
 from lakegate.quality.statistics import DatasetStatistics
 
@@ -137,6 +139,9 @@ class Anomaly(Check[AnomalyCheck]):
             checked = as_int(inputs.metrics["checked"])
             return 100.0 * as_int(inputs.metrics["missing"]) / checked if checked else 0.0
         value = number(inputs.metrics["value"])
+        if isinstance(value, date):  # min/max of a date or timestamp: epoch seconds
+            moment = as_datetime(value)
+            return None if moment is None else moment.timestamp()
         return None if value is None else float(value)
 
     def observe(self, check: AnomalyCheck, inputs: CheckInputs) -> Observation:
