@@ -73,7 +73,11 @@ class Plan:
     def scan_is_row_count_only(self) -> bool:
         """True when the scan computes nothing but the row count of the unfiltered data,
         which an engine may read from Parquet metadata instead of scanning."""
-        return not self.filtered and set(self.metric_sql) == {ROWS_ALIAS}
+        return self.rows_only(set(self.metric_sql))
+
+    def rows_only(self, aliases: set[str]) -> bool:
+        """True when measuring ``aliases`` needs nothing but the unfiltered row count."""
+        return not self.filtered and aliases <= {ROWS_ALIAS}
 
     def scan_for(self, aliases: set[str]) -> exp.Select:
         """The scan computing only the metrics ``aliases`` (and the row count): what is

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from lakegate.errors import ConfigError
 from lakegate.lake.storage import Lake
 from lakegate.observability.logging import get_logger
@@ -125,7 +127,7 @@ class _Run:
         """Scan values by alias (only the metrics ``answered`` checks do not cover), and
         checks whose metrics could not be computed."""
         needed = {a for p in plan.checks if p.index not in answered for a in p.metrics.values()}
-        if not plan.filtered and needed <= {ROWS_ALIAS}:
+        if plan.rows_only(needed):
             rows = metadata_rows
             if rows is None:
                 rows = self.engine.metadata_row_count(MAIN)
@@ -201,7 +203,7 @@ class _Run:
         returned (unique), else one bounded query each, handed to the engine together."""
         if self.samples <= 0:
             return
-        pending: list[tuple[PlannedCheck, CheckResult]] = []
+        pending: list[tuple[exp.Query, CheckResult]] = []
         for planned, result in judged:
             if result.status not in ("fail", "warn"):
                 continue
@@ -212,10 +214,9 @@ class _Run:
                     for row in self.sampled_rows.get(position, [])
                 ]
             elif planned.samples is not None:
-                pending.append((planned, result))
+                pending.append((planned.samples, result))
         self.queries += len(pending)
-        queries = [planned.samples for planned, _ in pending if planned.samples is not None]
-        found = self.engine.fetch_samples_many(queries, self.samples)
+        found = self.engine.fetch_samples_many([query for query, _ in pending], self.samples)
         for (_, result), rows in zip(pending, found, strict=True):
             if isinstance(rows, EngineQueryError):
                 log.warning("failed-row samples unavailable", check=result.name, error=str(rows))

@@ -22,8 +22,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from lakegate.lake.storage import Lake
+from lakegate.quality.checks.base import MAIN
+from lakegate.quality.datasets import resolve_dataset
 from lakegate.quality.engines.duckdb import DuckDBEngine
-from lakegate.quality.engines.parquet_statistics import read_statistics
 from lakegate.quality.models import parse_rules
 from lakegate.quality.service import check as run_check
 from lakegate.quality.statistics import ColumnStatistics, as_bound, proves_within
@@ -229,14 +230,17 @@ def test_filters_turn_statistics_off(
     assert any('"i" IS NULL' in sql for sql in scans)  # the check's filter: scanned
 
 
+def _bound(source: str) -> tuple[DuckDBEngine, dict[str, str]]:
+    """A DuckDB engine with ``source`` bound as the checked dataset, and its columns."""
+    engine = DuckDBEngine()
+    columns = dict(engine.bind(MAIN, resolve_dataset(source)))
+    return engine, columns
+
+
 def test_read_statistics_keeps_only_complete_columns(tmp_path: Path) -> None:
     dataset = _arrow_files(tmp_path / "arrow")
-    connection = duckdb.connect()
-    described = connection.execute(
-        f"DESCRIBE SELECT * FROM read_parquet('{dataset}', union_by_name = TRUE)"
-    ).fetchall()
-    columns = {str(row[0]): str(row[1]) for row in described}
-    stats = read_statistics(connection, dataset, columns)
+    engine, columns = _bound(dataset)
+    stats = engine.metadata_statistics(MAIN, columns)
     assert stats is not None and stats.rows == 21
     assert "late" not in stats.columns  # two of three files lack it
     i = stats.columns["i"]
@@ -246,18 +250,22 @@ def test_read_statistics_keeps_only_complete_columns(tmp_path: Path) -> None:
     nothing = stats.columns["nothing"]
     assert (nothing.null_count, nothing.bounded, nothing.maximum) == (21, True, None)
     tz = stats.columns["tz"]
-    newest = connection.execute(f"SELECT max(tz) FROM '{dataset}'").fetchone()
+    newest = engine.connection.execute(f"SELECT max(tz) FROM '{dataset}'").fetchone()
     assert newest is not None and tz.maximum == newest[0]
-    assert read_statistics(connection, str(tmp_path / "missing.parquet"), columns) is None
+    gone = tmp_path / "gone.parquet"
+    pq.write_table(pa.table({"i": [1]}), gone)
+    engine, columns = _bound(str(gone))
+    gone.unlink()  # unreadable footers: no statistics, every check is scanned
+    assert engine.metadata_statistics(MAIN, columns) is None
 
 
 def test_nan_hides_from_min_max(tmp_path: Path) -> None:
     path = tmp_path / "nan.parquet"
-    connection = duckdb.connect()
-    connection.execute(
+    duckdb.connect().execute(
         f"COPY (SELECT * FROM (VALUES (1.0::DOUBLE), ('nan'::DOUBLE), (NULL)) t(f)) TO '{path}'"
     )
-    stats = read_statistics(connection, str(path), {"f": "DOUBLE"})
+    engine, columns = _bound(str(path))
+    stats = engine.metadata_statistics(MAIN, columns)
     assert stats is not None and stats.columns["f"].bounded is False
     assert stats.columns["f"].null_count == 1
 

@@ -13,7 +13,7 @@ from sqlglot import exp
 from lakegate.errors import ConfigError, DatasetError
 from lakegate.quality.datasets import Dataset
 from lakegate.quality.engines.base import Engine, EngineQueryError, limited
-from lakegate.quality.engines.parquet_statistics import read_statistics
+from lakegate.quality.engines.parquet_statistics import parse_statistics, statistics_query
 from lakegate.quality.statistics import DatasetStatistics
 
 
@@ -132,7 +132,12 @@ class DuckDBEngine(Engine):
         """NULL counts and min/max of ``columns`` from the Parquet footers (one query)."""
         if not self._statistics or not columns:
             return None
-        return read_statistics(self.connection, self._sources[placeholder].source, columns)
+        query = statistics_query(self._sources[placeholder].source, columns)
+        try:
+            (row,) = _run(self.connection, query.sql(dialect=self.dialect), 1)
+        except EngineQueryError:  # unreadable footers: every check is measured by the scan
+            return None
+        return parse_statistics(row, columns)
 
     def execute(self, sql: str, limit: int | None) -> list[dict[str, Any]]:
         """Run ``sql``; rows as dicts (at most ``limit``)."""

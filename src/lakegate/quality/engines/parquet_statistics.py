@@ -1,13 +1,13 @@
-"""Read :class:`~lakegate.quality.statistics.DatasetStatistics` from Parquet footers
-with DuckDB's ``parquet_metadata``: one query over the footers of every file, however
-many columns are asked for, and no data page read."""
+"""Build and read the DuckDB query that gives
+:class:`~lakegate.quality.statistics.DatasetStatistics` from Parquet footers
+(``parquet_metadata``): one query over the footers of every file, however many columns
+are asked for, and no data page read."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-import duckdb
 from sqlglot import exp
 
 from lakegate.quality.checks.base import col, type_family
@@ -88,21 +88,9 @@ def statistics_query(source: str, columns: Mapping[str, str]) -> exp.Select:
     return exp.select(*selects).from_(metadata)
 
 
-def read_statistics(
-    connection: duckdb.DuckDBPyConnection, source: str, columns: Mapping[str, str]
-) -> DatasetStatistics | None:
-    """Statistics of ``columns`` of the Parquet files ``source``; None when the footers
-    cannot be read. Columns whose statistics are incomplete are left out."""
-    query = statistics_query(source, columns).sql(dialect="duckdb")
-    try:
-        cursor = connection.execute(query)
-        names = [d[0] for d in cursor.description or []]
-        found = cursor.fetchone()
-    except duckdb.Error:
-        return None
-    if found is None:
-        return None
-    row: dict[str, Any] = dict(zip(names, found, strict=True))
+def parse_statistics(row: Mapping[str, Any], columns: Mapping[str, str]) -> DatasetStatistics:
+    """The :func:`statistics_query` row as statistics: columns whose statistics are
+    incomplete are left out."""
     row_groups = int(row["row_groups"] or 0)
     complete: dict[str, ColumnStatistics] = {}
     for i, name in enumerate(columns):
