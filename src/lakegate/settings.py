@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lakegate.errors import MultipleConfigError
 
 Environment = Literal["development", "test", "production"]
 
@@ -160,6 +162,38 @@ class Settings(BaseSettings):
         return self
 
 
+class SettingsError(MultipleConfigError, ValueError):
+    """Invalid settings: one line per problem naming the variable, never its value
+    (exit 2 in the CLI, like any bad input)."""
+
+    title = "Invalid settings"
+
+
+def _problems(error: ValidationError) -> list[str]:
+    # The error is raised by the settings class that failed: its env prefix names the
+    # variable. The value is left out on purpose: it may be a secret.
+    sections = {
+        cls.__name__: cls.model_config.get("env_prefix", "")
+        for cls in (Settings, LakeSettings, AzureSettings, SparkSettings, DuckDBSettings)
+    }
+    prefix = sections.get(error.title, "LAKEGATE_")
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        field = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if field:
+            problems.append(f"setting {field} ({prefix}{field.upper()}): {message}")
+        else:
+            problems.append(f"settings: {message}")
+    return problems
+
+
 def get_settings(**overrides: object) -> Settings:
-    """Build the settings from the environment, with explicit overrides (CLI options)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build the settings from the environment, with explicit overrides (CLI options).
+
+    Raises :class:`SettingsError` (a :class:`~lakegate.errors.ConfigError`) naming every
+    invalid variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_problems(exc)) from None

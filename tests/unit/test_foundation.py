@@ -66,6 +66,43 @@ def test_production_refuses_missing_secrets(monkeypatch: pytest.MonkeyPatch) -> 
         get_settings()
 
 
+def test_bad_settings_are_one_line_each_exit_2_without_values(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lakegate.cli import main
+
+    monkeypatch.setenv("LAKEGATE_DUCKDB_PERFECT_HASH_BITS", "33")
+    monkeypatch.setenv("LAKEGATE_DUCKDB_PARQUET_STATISTICS", "maybe")
+    with pytest.raises(ConfigError) as info:
+        get_settings()
+    assert info.value.exit_code == ExitCode.BAD_INPUT
+    assert str(info.value).splitlines() == [
+        "setting perfect_hash_bits (LAKEGATE_DUCKDB_PERFECT_HASH_BITS): "
+        "Input should be less than or equal to 32",
+        "setting parquet_statistics (LAKEGATE_DUCKDB_PARQUET_STATISTICS): "
+        "Input should be a valid boolean, unable to interpret input",
+    ]
+    monkeypatch.delenv("LAKEGATE_DUCKDB_PARQUET_STATISTICS")
+    code = main(["check", "--rules", "rules.yml", "orders"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [
+        "error: setting perfect_hash_bits (LAKEGATE_DUCKDB_PERFECT_HASH_BITS): "
+        "Input should be less than or equal to 32"
+    ]
+
+
+def test_settings_error_never_shows_the_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEGATE_ENVIRONMENT", "production")
+    monkeypatch.setenv("LAKEGATE_SECRET_KEY", "hunter2-short")
+    monkeypatch.setenv("LAKEGATE_WORKERS", "hunter3-not-a-number")
+    with pytest.raises(ConfigError) as info:
+        get_settings()
+    text = str(info.value)
+    assert "LAKEGATE_WORKERS" in text and "hunter" not in text
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
 def test_logging_survives_a_closed_stderr(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
